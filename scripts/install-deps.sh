@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what berth needs on a fresh Debian 12 machine, skipping what is already
+# there: the engine's programs from Debian, the npm packages, the build, and the
+# `berth`/`berthd` commands on PATH. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for pair in runc:runc conmon:conmon iptables:iptables busybox:busybox-static debootstrap:debootstrap ip:iproute2 tmux:tmux; do
+  cmd=${pair%%:*} pkg=${pair#*:}
+  command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
+done
+# busybox may be the dynamic one; the image needs the static build.
+[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || need+=(busybox-static)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "berth: installing ${need[*]} from Debian" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules/koffi ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "berth: installing npm packages" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+node scripts/build.mjs
+
+for b in berth berthd; do
+  ln -sf "$PWD/bin/$b" "/usr/local/bin/$b"
+done

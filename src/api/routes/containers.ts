@@ -1,0 +1,265 @@
+import type { Route, ApiContext } from '../router.js';
+import { Reply, Handled, boolParam, intParam, filtersParam } from '../router.js';
+import { frame, hijack, startStream, STDERR, STDOUT } from '../streams.js';
+import type { ContainerService } from '../../container/container-service.js';
+import type { CreateBody } from '../../container/create-config.js';
+import { listContainers, summarize } from '../../container/container-view.js';
+import { inspectContainer } from '../../container/container-inspect.js';
+import type { WaitCondition } from '../../container/waiters.js';
+import type { LayerStore } from '../../storage/types.js';
+import { readLog } from '../../runtime/log-reader.js';
+import { invalid, errorMessage } from '../../util/errors.js';
+import { DetachScanner, parseDetachKeys } from '../detach-keys.js';
+
+export interface ContainerRouteDeps {
+  containers: ContainerService;
+  layers: LayerStore;
+  imageMatches(imageId: string, nameOrId: string): Promise<boolean>;
+}
+
+// One router per resource (moby's api/server/router/container): decode, call, encode.
+export function containerRoutes(d: ContainerRouteDeps): Route[] {
+  const svc = d.containers;
+  return [
+    { method: 'GET', path: '/containers/json', handler: (c) => list(d, c) },
+    {
+      method: 'POST',
+      path: '/containers/create',
+      handler: async (c) => new Reply(201, await svc.create(await c.json<CreateBody>(), c.query.get('name'))),
+    },
+    { method: 'GET', path: '/containers/{id}/json', handler: (c) => inspect(d, c) },
+    {
+      method: 'POST',
+      path: '/containers/{id}/start',
+      handler: async (c) => {
+        await svc.start(c.params.id!);
+        return new Reply(204);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{id}/stop',
+      handler: async (c) => {
+        await svc.stop(c.params.id!, intParam(c.query, 't'), c.query.get('signal') ?? undefined);
+        return new Reply(204);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{id}/restart',
+      handler: async (c) => {
+        await svc.restart(c.params.id!, intParam(c.query, 't'), c.query.get('signal') ?? undefined);
+        return new Reply(204);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{id}/kill',
+      handler: async (c) => {
+        await svc.kill(c.params.id!, c.query.get('signal') ?? undefined);
+        return new Reply(204);
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/containers/{id}',
+      handler: async (c) => {
+        await svc.remove(c.params.id!, { force: boolParam(c.query, 'force'), volumes: boolParam(c.query, 'v') });
+        return new Reply(204);
+      },
+    },
+    { method: 'POST', path: '/containers/{id}/wait', handler: (c) => wait(svc, c) },
+    { method: 'GET', path: '/containers/{id}/logs', handler: (c) => logs(svc, c) },
+    { method: 'POST', path: '/containers/{id}/attach', handler: (c) => attach(svc, c) },
+    {
+      method: 'POST',
+      path: '/containers/{id}/resize',
+      handler: async (c) => {
+        await svc.resize(c.params.id!, intParam(c.query, 'h') ?? 24, intParam(c.query, 'w') ?? 80);
+        return new Reply(200, '');
+      },
+    },
+    { method: 'POST', path: '/containers/prune', handler: (c) => prune(svc, c) },
+  ];
+}
+
+async function list(d: ContainerRouteDeps, c: ApiContext): Promise<unknown> {
+  const filters = filtersParam(c.query);
+  const limit = intParam(c.query, 'limit');
+  const recs = d.containers.store.all();
+  // ancestor= needs the image store; resolve each distinct image id once.
+  const ancestorHits = new Map<string, boolean>();
+  for (const a of filters.ancestor ?? []) {
+    for (const r of recs) {
+      const key = `${r.Image}\0${a}`;
+      if (!ancestorHits.has(key)) ancestorHits.set(key, await d.imageMatches(r.Image, a).catch(() => false));
+    }
+  }
+  const chosen = listContainers(recs, { all: boolParam(c.query, 'all'), limit, filters }, {
+    matchesAncestor: (r, a) => ancestorHits.get(`${r.Image}\0${a}`) ?? false,
+    resolve: (ref) => d.containers.store.resolve(ref),
+  });
+  const withSize = boolParam(c.query, 'size');
+  const now = Date.now();
+  return Promise.all(
+    chosen.map(async (r) => {
+      const s = summarize(r, now);
+      if (withSize) {
+        s.SizeRw = await d.layers.rwSize(r.Id).catch(() => 0);
+        s.SizeRootFs = s.SizeRw;
+      }
+      return s;
+    }),
+  );
+}
+
+async function inspect(d: ContainerRouteDeps, c: ApiContext): Promise<unknown> {
+  const rec = d.containers.store.resolve(c.params.id!);
+  const size = boolParam(c.query, 'size');
+  const sizeRw = size ? await d.layers.rwSize(rec.Id).catch(() => 0) : undefined;
+  return inspectContainer(rec, {
+    dir: d.containers.store.dir(rec.Id),
+    logPath: d.containers.logPath(rec.Id),
+    graphDriver: await d.layers.rwGraphDriver(rec.Id).catch(() => ({})),
+    sizeRw,
+    sizeRootFs: sizeRw,
+  });
+}
+
+// Headers go out as soon as the wait is registered: the docker CLI sends `start` only
+// after it has them, and must not miss a fast exit.
+async function wait(svc: ContainerService, c: ApiContext): Promise<unknown> {
+  const condition = (c.query.get('condition') || 'not-running') as WaitCondition;
+  const done = svc.waitRegistered(c.params.id!, condition);
+  const res = startStream(c.res!, 'application/json');
+  const code = await done;
+  res.end(JSON.stringify({ StatusCode: code, Error: null }) + '\n');
+  return Handled;
+}
+
+function parseTime(v: string | null): Date | undefined {
+  if (!v) return undefined;
+  if (/^\d+(\.\d+)?$/.test(v)) return new Date(Number(v) * 1000);
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw invalid(`invalid value for since/until: ${v}`);
+  return new Date(t);
+}
+
+// RFC3339Nano as Docker prints it with `logs -t` (millisecond precision here).
+const stamp = (d: Date): string => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+
+async function logs(svc: ContainerService, c: ApiContext): Promise<unknown> {
+  const rec = svc.store.resolve(c.params.id!);
+  const q = c.query;
+  const stdout = boolParam(q, 'stdout');
+  const stderr = boolParam(q, 'stderr');
+  if (!stdout && !stderr) throw invalid('Bad parameters: you must choose at least one stream');
+  const tailRaw = q.get('tail');
+  const tail = !tailRaw || tailRaw === 'all' ? undefined : Math.max(0, Number(tailRaw));
+  const follow = boolParam(q, 'follow');
+  const timestamps = boolParam(q, 'timestamps');
+  const tty = rec.Config.Tty;
+  const res = startStream(c.res!, tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+  const ac = new AbortController();
+  const stop = svc.stopSignal(rec.Id);
+  const onStop = (): void => ac.abort();
+  if (follow) stop.addEventListener('abort', onStop, { once: true });
+  c.req.socket.on('close', onStop);
+  try {
+    for await (const entry of readLog(svc.logPath(rec.Id), {
+      tail: Number.isNaN(tail) ? undefined : tail,
+      since: parseTime(q.get('since')),
+      until: parseTime(q.get('until')),
+      follow: follow && !stop.aborted,
+      signal: ac.signal,
+    })) {
+      if (entry.stream === 'stdout' ? !stdout : !stderr) continue;
+      const data = timestamps ? Buffer.concat([Buffer.from(stamp(entry.time) + ' '), entry.data]) : entry.data;
+      const ok = res.write(tty ? data : frame(entry.stream === 'stdout' ? STDOUT : STDERR, data));
+      if (!ok) await new Promise((r) => res.once('drain', r));
+      if (res.destroyed) break;
+    }
+  } catch (err) {
+    if (!res.destroyed) process.stderr.write(`berthd: logs ${rec.Id}: ${errorMessage(err)}\n`);
+  } finally {
+    stop.removeEventListener('abort', onStop);
+    c.req.socket.off('close', onStop);
+  }
+  res.end();
+  return Handled;
+}
+
+async function attach(svc: ContainerService, c: ApiContext): Promise<unknown> {
+  const q = c.query;
+  const streams = { stdin: boolParam(q, 'stdin'), stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr') };
+  const { rec, session: sessionP } = await svc.attach(c.params.id!, streams);
+  const tty = rec.Config.Tty;
+  const socket = c.socket;
+  hijack(socket, c.res === null, tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+  let closedByClient = false;
+  socket.on('close', () => {
+    closedByClient = true;
+    sessionP.then((s) => s.close(), () => {});
+  });
+  let session;
+  try {
+    session = await sessionP;
+  } catch (err) {
+    if (!socket.destroyed) socket.end();
+    return Handled;
+  }
+  if (closedByClient) {
+    session.close();
+    return Handled;
+  }
+  const out = (stream: number) => (chunk: Buffer) => {
+    if (!socket.destroyed) socket.write(tty ? chunk : frame(stream, chunk));
+  };
+  if (streams.stdout) session.stdout.on('data', out(STDOUT));
+  else session.stdout.resume();
+  if (!tty) {
+    if (streams.stderr) session.stderr.on('data', out(STDERR));
+    else session.stderr.resume();
+  }
+  const stdin = session.stdin;
+  if (streams.stdin && stdin) {
+    const detach = new DetachScanner(parseDetachKeys(q.get('detachKeys')));
+    const feed = (chunk: Buffer): void => {
+      const { data, detached } = detach.scan(chunk);
+      if (data.length) stdin.write(data);
+      if (detached) {
+        session!.close();
+        socket.end();
+      }
+    };
+    if (c.head.length) feed(c.head);
+    socket.on('data', feed);
+    // The client half-closed: its stdin ended. `run -i` (StdinOnce) closes the container's too.
+    socket.on('end', () => {
+      if (rec.Config.StdinOnce) stdin.end();
+    });
+  }
+  await session.closed;
+  if (!socket.destroyed) socket.end();
+  return Handled;
+}
+
+async function prune(svc: ContainerService, c: ApiContext): Promise<unknown> {
+  const filters = filtersParam(c.query);
+  const until = filters.until?.[0] ? parseTime(filters.until[0])!.getTime() : Infinity;
+  const deleted: string[] = [];
+  for (const r of svc.store.all()) {
+    if (r.State.Running || r.State.Status === 'paused') continue;
+    if (Date.parse(r.Created) >= until) continue;
+    if (filters.label && !filters.label.every((l) => labelHas(r.Config.Labels, l))) continue;
+    await svc.remove(r.Id, { force: false, volumes: false });
+    deleted.push(r.Id);
+  }
+  return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 };
+}
+
+function labelHas(labels: Record<string, string> | undefined, f: string): boolean {
+  const eq = f.indexOf('=');
+  if (eq < 0) return !!labels && f in labels;
+  return labels?.[f.slice(0, eq)] === f.slice(eq + 1);
+}

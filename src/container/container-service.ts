@@ -1,0 +1,397 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EventBus } from '../daemon/events.js';
+import type { LayerStore } from '../storage/types.js';
+import type { AttachSession, ContainerRuntime, ExitInfo } from '../runtime/types.js';
+import { conflict, invalid, notModified, systemError, errorMessage, BerthError } from '../util/errors.js';
+import { newId } from '../util/ids.js';
+import { parseSignal } from '../util/signals.js';
+import { ContainerStore } from './container-store.js';
+import { mergeCreateConfig, type CreateBody, type ImageRunConfig } from './create-config.js';
+import { etcMounts, writeEtcFiles } from './etc-files.js';
+import { generateName, isValidName } from './names.js';
+import { ZERO_TIME, type ContainerRecord } from './types.js';
+import { Waiters, type WaitCondition } from './waiters.js';
+import { KeyedLock } from '../util/keyed-lock.js';
+
+// What the container service needs of the image side: nothing more.
+export interface ImageLookup {
+  resolveForRun(name: string): Promise<{ id: string; config: ImageRunConfig; topChainId: string | null }>;
+  matches(imageId: string, nameOrId: string): Promise<boolean>;
+}
+
+export interface ContainerServiceDeps {
+  root: string; // <dataRoot>/containers
+  layers: LayerStore;
+  runtime: ContainerRuntime;
+  images: ImageLookup;
+  events: EventBus;
+  cgroupParent: string; // e.g. '/berth'
+}
+
+const nowIso = (): string => new Date().toISOString();
+
+// The lifecycle of containers: create → start → (exit) → remove. Every state change
+// is written to disk before it is reported, so a restarted berthd reads the truth.
+export class ContainerService {
+  readonly store: ContainerStore;
+  private readonly waiters = new Waiters();
+  private readonly lock = new KeyedLock();
+  // Attach requests that arrived before start: served between `runc create` and `runc start`,
+  // so not a byte of output is missed (the docker CLI attaches, then starts).
+  private readonly pendingAttach = new Map<string, Array<{ streams: AttachStreams; resolve: (s: AttachSession) => void; reject: (e: unknown) => void }>>();
+  // Aborted when a container stops: ends `logs -f` and waiting attachers.
+  private readonly running = new Map<string, AbortController>();
+
+  constructor(private readonly deps: ContainerServiceDeps) {
+    this.store = new ContainerStore(deps.root);
+  }
+
+  async init(): Promise<void> {
+    await this.store.load();
+    this.deps.runtime.onExit((info) => void this.handleExit(info));
+    await Promise.all(this.store.all().map((rec) => this.recover(rec)));
+  }
+
+  // After a berthd restart: containers conmon kept alive stay running; the ones that
+  // exited meanwhile get their recorded exit code; the ones whose monitor is gone died.
+  private async recover(rec: ContainerRecord): Promise<void> {
+    if (!rec.State.Running) return;
+    const info = await this.deps.runtime.exitInfo(rec.Id);
+    if (info) return this.handleExit(info);
+    if (await this.deps.runtime.monitorAlive(rec.Id)) {
+      this.running.set(rec.Id, new AbortController());
+      return;
+    }
+    await this.handleExit({ id: rec.Id, exitCode: 255, finishedAt: new Date() });
+  }
+
+  // ---- create -------------------------------------------------------------------
+
+  async create(body: CreateBody, requestedName: string | null): Promise<{ Id: string; Warnings: string[] }> {
+    if (!body.Image) throw invalid('Config cannot be empty in order to create a container');
+    if (requestedName !== null && requestedName !== '' && !isValidName(requestedName)) {
+      throw invalid(`Invalid container name (${requestedName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    }
+    const image = await this.deps.images.resolveForRun(body.Image);
+    const id = newId();
+    const merged = mergeCreateConfig(body, body.Image, image.config, id);
+    validateHostConfig(merged.HostConfig);
+    const name = `/${(requestedName || generateName((n) => this.store.hasName(n))).replace(/^\//, '')}`;
+    this.store.reserveName(name, id);
+    const rec: ContainerRecord = {
+      Id: id,
+      Created: nowIso(),
+      Path: merged.Path,
+      Args: merged.Args,
+      State: {
+        Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
+        Pid: 0, ExitCode: 0, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME,
+      },
+      Image: image.id,
+      Name: name,
+      RestartCount: 0,
+      Config: merged.Config,
+      HostConfig: merged.HostConfig,
+      ImageChainId: image.topChainId,
+    };
+    const dir = this.store.dir(id);
+    try {
+      await mkdir(dir, { recursive: true });
+      await this.deps.layers.createRw(id, image.topChainId);
+      await writeEtcFiles(dir, {
+        hostname: rec.Config.Hostname,
+        domainname: rec.Config.Domainname,
+        extraHosts: rec.HostConfig.ExtraHosts ?? [],
+        dns: rec.HostConfig.Dns ?? [],
+        dnsSearch: rec.HostConfig.DnsSearch ?? [],
+        dnsOptions: rec.HostConfig.DnsOptions ?? [],
+        addresses: [],
+      });
+      await this.store.save(rec);
+    } catch (err) {
+      this.store.releaseName(name, id);
+      await this.deps.layers.removeRw(id).catch(() => {});
+      await this.store.delete(rec).catch(() => {});
+      throw err;
+    }
+    if (rec.HostConfig.ContainerIDFile) await writeFile(rec.HostConfig.ContainerIDFile, id).catch(() => {});
+    this.deps.events.emit('container', 'create', id, this.attrs(rec));
+    return { Id: id, Warnings: [] };
+  }
+
+  // ---- start --------------------------------------------------------------------
+
+  async start(ref: string): Promise<void> {
+    const rec0 = this.store.resolve(ref);
+    await this.lock.run(rec0.Id, async () => {
+      const rec = this.store.resolve(rec0.Id);
+      if (rec.State.Paused) throw conflict(`cannot start a paused container, try unpause instead`);
+      if (rec.State.Running) throw notModified('container already started');
+      if (rec.State.Status === 'removing') throw conflict(`container is marked for removal and cannot be started`);
+      await this.startLocked(rec);
+    });
+  }
+
+  private async startLocked(rec: ContainerRecord): Promise<void> {
+    const { layers, runtime } = this.deps;
+    const dir = this.store.dir(rec.Id);
+    const rootfs = await layers.mountRw(rec.Id);
+    try {
+      if (rec.Config.WorkingDir) await mkdir(join(rootfs, rec.Config.WorkingDir), { recursive: true });
+      const { pid, conmonPid } = await runtime.create(
+        {
+          id: rec.Id,
+          rootfs,
+          args: [rec.Path, ...rec.Args],
+          env: rec.Config.Env,
+          cwd: rec.Config.WorkingDir || '/',
+          user: rec.Config.User,
+          hostname: rec.Config.Hostname,
+          domainname: rec.Config.Domainname,
+          tty: rec.Config.Tty,
+          readonlyRootfs: rec.HostConfig.ReadonlyRootfs,
+          privileged: rec.HostConfig.Privileged,
+          capAdd: rec.HostConfig.CapAdd ?? [],
+          capDrop: rec.HostConfig.CapDrop ?? [],
+          mounts: etcMounts(dir, rec.HostConfig.ReadonlyRootfs),
+          cgroupsPath: `${this.deps.cgroupParent}/${rec.Id}`,
+          netns: rec.HostConfig.NetworkMode === 'host' ? { mode: 'host' } : { mode: 'new' },
+          shmSize: rec.HostConfig.ShmSize,
+          groupAdd: rec.HostConfig.GroupAdd ?? [],
+        },
+        { logPath: this.logPath(rec.Id), tty: rec.Config.Tty, openStdin: rec.Config.OpenStdin },
+      );
+      await this.servePendingAttach(rec.Id);
+      this.running.set(rec.Id, new AbortController());
+      await runtime.start(rec.Id);
+      rec.State = {
+        ...rec.State,
+        Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
+        Pid: pid, ExitCode: 0, Error: '', StartedAt: nowIso(), FinishedAt: ZERO_TIME,
+      };
+      rec.ConmonPid = conmonPid;
+      await this.store.save(rec);
+    } catch (err) {
+      this.running.get(rec.Id)?.abort();
+      this.running.delete(rec.Id);
+      await runtime.delete(rec.Id).catch(() => {});
+      await layers.unmountRw(rec.Id).catch(() => {});
+      const message = errorMessage(err);
+      rec.State = { ...rec.State, Status: rec.State.StartedAt === ZERO_TIME ? 'created' : 'exited', Running: false, Pid: 0, Error: message, ExitCode: exitCodeForStartError(message) };
+      await this.store.save(rec).catch(() => {});
+      this.rejectPendingAttach(rec.Id, err);
+      // Docker answers 400 for a command that cannot be run, 500 for anything else.
+      throw err instanceof BerthError ? err : new BerthError(/executable file not found|no such file or directory|permission denied|not a directory/.test(message) ? 'InvalidParameter' : 'System', message);
+    }
+    this.deps.events.emit('container', 'start', rec.Id, this.attrs(rec));
+  }
+
+  // ---- exit, stop, kill ------------------------------------------------------------
+
+  private async handleExit(info: ExitInfo): Promise<void> {
+    const rec = this.store.get(info.id);
+    if (!rec) return;
+    await this.lock.run(rec.Id, async () => {
+      if (!rec.State.Running && rec.State.Status !== 'paused') return;
+      await this.deps.runtime.delete(rec.Id).catch(() => {});
+      await this.deps.layers.unmountRw(rec.Id).catch(() => {});
+      rec.State = {
+        ...rec.State,
+        Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0,
+        ExitCode: info.exitCode, FinishedAt: info.finishedAt.toISOString(),
+      };
+      delete rec.ConmonPid;
+      await this.store.save(rec);
+      this.running.get(rec.Id)?.abort();
+      this.running.delete(rec.Id);
+      this.deps.events.emit('container', 'die', rec.Id, { ...this.attrs(rec), exitCode: String(info.exitCode) });
+    });
+    this.waiters.exited(rec.Id, info.exitCode);
+    if (rec.HostConfig.AutoRemove) await this.remove(rec.Id, { force: true, volumes: true }).catch(() => {});
+  }
+
+  async kill(ref: string, signal: string | undefined): Promise<void> {
+    const rec = this.store.resolve(ref);
+    const sig = parseSignal(signal, 'SIGKILL');
+    if (!rec.State.Running) throw conflict(`Container ${rec.Id} is not running`);
+    await this.deps.runtime.kill(rec.Id, sig, true);
+    this.deps.events.emit('container', 'kill', rec.Id, { ...this.attrs(rec), signal: String(sig) });
+  }
+
+  // SIGTERM (or the image's STOPSIGNAL), then SIGKILL after the grace period.
+  async stop(ref: string, timeoutSec?: number, signal?: string): Promise<void> {
+    const rec = this.store.resolve(ref);
+    if (!rec.State.Running) throw notModified('container already stopped');
+    const sig = parseSignal(signal || rec.Config.StopSignal, 'SIGTERM');
+    const grace = timeoutSec ?? rec.Config.StopTimeout ?? 10;
+    const exited = this.waiters.wait(rec.Id, 'not-running', () => this.store.get(rec.Id));
+    if (rec.State.Paused) await this.deps.runtime.resume(rec.Id).catch(() => {});
+    await this.deps.runtime.kill(rec.Id, sig, false).catch(() => {});
+    this.deps.events.emit('container', 'kill', rec.Id, { ...this.attrs(rec), signal: String(sig) });
+    const done = grace < 0 ? await exited.then(() => true) : await raceTimeout(exited, grace * 1000);
+    if (!done) {
+      await this.deps.runtime.kill(rec.Id, 9, true).catch(() => {});
+      this.deps.events.emit('container', 'kill', rec.Id, { ...this.attrs(rec), signal: '9' });
+      await exited;
+    }
+    this.deps.events.emit('container', 'stop', rec.Id, this.attrs(rec));
+  }
+
+  async restart(ref: string, timeoutSec?: number, signal?: string): Promise<void> {
+    const rec = this.store.resolve(ref);
+    if (rec.State.Running) await this.stop(rec.Id, timeoutSec, signal);
+    await this.start(rec.Id);
+    this.deps.events.emit('container', 'restart', rec.Id, this.attrs(rec));
+  }
+
+  // ---- remove ------------------------------------------------------------------
+
+  async remove(ref: string, opts: { force: boolean; volumes: boolean }): Promise<void> {
+    const rec = this.store.resolve(ref);
+    if (rec.State.Running && !opts.force) {
+      throw conflict(`cannot remove container "${rec.Name}": container is running: stop the container before removing or force remove`);
+    }
+    if (rec.State.Running) {
+      const exited = this.waiters.wait(rec.Id, 'not-running', () => this.store.get(rec.Id));
+      if (rec.State.Paused) await this.deps.runtime.resume(rec.Id).catch(() => {});
+      await this.deps.runtime.kill(rec.Id, 9, true).catch(() => {});
+      this.deps.events.emit('container', 'kill', rec.Id, { ...this.attrs(rec), signal: '9' });
+      await raceTimeout(exited, 15_000);
+    }
+    await this.lock.run(rec.Id, async () => {
+      if (!this.store.get(rec.Id)) return;
+      rec.State.Status = 'removing';
+      await this.deps.runtime.delete(rec.Id).catch(() => {});
+      await this.deps.layers.removeRw(rec.Id);
+      await this.store.delete(rec);
+    });
+    this.rejectPendingAttach(rec.Id, new Error('container removed'));
+    this.deps.events.emit('container', 'destroy', rec.Id, this.attrs(rec));
+    this.waiters.removed(rec.Id);
+  }
+
+  // ---- wait, attach, logs -------------------------------------------------------
+
+  async wait(ref: string, condition: WaitCondition): Promise<{ StatusCode: number; Error: { Message: string } | null }> {
+    const rec = this.store.resolve(ref);
+    const code = await this.waiters.wait(rec.Id, condition, () => this.store.get(rec.Id));
+    return { StatusCode: code, Error: null };
+  }
+
+  // Resolves a promise once the wait is registered, so callers can flush headers first.
+  waitRegistered(ref: string, condition: WaitCondition): Promise<number> {
+    const rec = this.store.resolve(ref);
+    return this.waiters.wait(rec.Id, condition, () => this.store.get(rec.Id));
+  }
+
+  async attach(ref: string, streams: AttachStreams): Promise<{ rec: ContainerRecord; session: Promise<AttachSession> }> {
+    const rec = this.store.resolve(ref);
+    if (rec.State.Running) return { rec, session: this.deps.runtime.attach(rec.Id, streams) };
+    if (rec.State.Status === 'exited' || rec.State.Status === 'created' || rec.State.Status === 'dead') {
+      const session = new Promise<AttachSession>((resolve, reject) => {
+        const list = this.pendingAttach.get(rec.Id) ?? [];
+        list.push({ streams, resolve, reject });
+        this.pendingAttach.set(rec.Id, list);
+      });
+      return { rec, session };
+    }
+    throw conflict(`You cannot attach to a ${rec.State.Status} container, start it first`);
+  }
+
+  cancelPendingAttach(id: string, session: Promise<AttachSession>): void {
+    const list = this.pendingAttach.get(id);
+    if (!list) return;
+    session.then((s) => s.close(), () => {});
+  }
+
+  private async servePendingAttach(id: string): Promise<void> {
+    const list = this.pendingAttach.get(id) ?? [];
+    this.pendingAttach.delete(id);
+    await Promise.all(
+      list.map(async (p) => {
+        try {
+          p.resolve(await this.deps.runtime.attach(id, p.streams));
+        } catch (err) {
+          p.reject(err);
+        }
+      }),
+    );
+  }
+
+  private rejectPendingAttach(id: string, err: unknown): void {
+    const list = this.pendingAttach.get(id) ?? [];
+    this.pendingAttach.delete(id);
+    for (const p of list) p.reject(err);
+  }
+
+  // A signal that aborts when the container stops (for `logs -f`); already aborted if not running.
+  stopSignal(id: string): AbortSignal {
+    const ac = this.running.get(id);
+    return ac ? ac.signal : AbortSignal.abort();
+  }
+
+  logPath(id: string): string {
+    return join(this.store.dir(id), 'container.log');
+  }
+
+  async resize(ref: string, h: number, w: number): Promise<void> {
+    const rec = this.store.resolve(ref);
+    if (!rec.State.Running) throw conflict(`Container ${rec.Id} is not running`);
+    await this.deps.runtime.resize(rec.Id, h, w);
+  }
+
+  // Which containers use an image (for rmi), and which layer chains they sit on (for GC).
+  async containersUsing(imageId: string): Promise<Array<{ id: string; running: boolean }>> {
+    return this.store.all().filter((r) => r.Image === imageId).map((r) => ({ id: r.Id, running: r.State.Running }));
+  }
+
+  async layersInUse(): Promise<Set<string>> {
+    return new Set(this.store.all().map((r) => r.ImageChainId).filter((c): c is string => !!c));
+  }
+
+  private attrs(rec: ContainerRecord): Record<string, string> {
+    return { ...(rec.Config.Labels ?? {}), image: rec.Config.Image, name: rec.Name.slice(1) };
+  }
+
+  // Containers whose stop the daemon must do on shutdown: none — conmon keeps them.
+  runningIds(): string[] {
+    return [...this.running.keys()];
+  }
+}
+
+export interface AttachStreams {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+function validateHostConfig(h: ContainerRecord['HostConfig']): void {
+  const policy = h.RestartPolicy?.Name ?? 'no';
+  if (!['', 'no', 'always', 'unless-stopped', 'on-failure'].includes(policy)) {
+    throw invalid(`invalid restart policy: unknown policy '${policy}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
+  }
+  if (h.AutoRemove && policy !== 'no' && policy !== '') {
+    throw invalid(`can't create 'AutoRemove' container with restart policy`);
+  }
+  if (h.ShmSize < 0) throw invalid('SHM size can not be less than 0');
+}
+
+// Docker's CLI turns these start failures into exit codes 127 and 126.
+function exitCodeForStartError(message: string): number {
+  if (/executable file not found|no such file or directory/.test(message)) return 127;
+  if (/permission denied|not a directory/.test(message)) return 126;
+  return 128;
+}
+
+async function raceTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true as const), t]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export { systemError };

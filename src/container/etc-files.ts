@@ -1,0 +1,74 @@
+import { readFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import type { SpecMount } from '../runtime/types.js';
+
+// /etc/hostname, /etc/hosts and /etc/resolv.conf live in the container's directory and
+// are bind-mounted over the init layer's placeholders, so `commit` never captures them.
+
+export interface EtcFilesInput {
+  hostname: string;
+  domainname: string;
+  extraHosts: string[];
+  dns: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
+  addresses: string[]; // the container's own addresses, for its hostname line
+}
+
+const baseHosts = [
+  '127.0.0.1\tlocalhost',
+  '::1\tlocalhost ip6-localhost ip6-loopback',
+  'fe00::0\tip6-localnet',
+  'ff00::0\tip6-mcastprefix',
+  'ff02::1\tip6-allnodes',
+  'ff02::2\tip6-allrouters',
+];
+
+export function hostsContent(input: EtcFilesInput): string {
+  const lines = [...baseHosts];
+  for (const h of input.extraHosts) {
+    // --add-host takes name:ip (ip may itself contain colons for IPv6).
+    const i = h.indexOf(':');
+    if (i > 0) lines.push(`${h.slice(i + 1)}\t${h.slice(0, i)}`);
+  }
+  const names = input.domainname ? `${input.hostname}.${input.domainname} ${input.hostname}` : input.hostname;
+  for (const a of input.addresses) lines.push(`${a}\t${names}`);
+  return lines.join('\n') + '\n';
+}
+
+// The host's resolv.conf without loopback resolvers, which mean nothing inside a
+// container's own network namespace (Docker filters them the same way).
+export function resolvConfContent(host: string, input: EtcFilesInput): string {
+  const lines = host.split('\n');
+  const servers = input.dns.length
+    ? input.dns
+    : lines.map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1]).filter((s): s is string => !!s && !/^(127\.|::1$)/.test(s));
+  const search = input.dnsSearch.length ? input.dnsSearch : lines.flatMap((l) => /^\s*search\s+(.+)/.exec(l)?.[1]?.split(/\s+/) ?? []);
+  const options = input.dnsOptions.length ? input.dnsOptions : lines.flatMap((l) => /^\s*options\s+(.+)/.exec(l)?.[1]?.split(/\s+/) ?? []);
+  const out: string[] = [];
+  if (search.length) out.push(`search ${search.join(' ')}`);
+  for (const s of servers.length ? servers : ['8.8.8.8', '8.8.4.4']) out.push(`nameserver ${s}`);
+  if (options.length) out.push(`options ${options.join(' ')}`);
+  return out.join('\n') + '\n';
+}
+
+export async function writeEtcFiles(dir: string, input: EtcFilesInput): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  await Promise.all([
+    writeFileAtomic(join(dir, 'hostname'), `${input.hostname}\n`),
+    writeFileAtomic(join(dir, 'hosts'), hostsContent(input)),
+    writeFileAtomic(join(dir, 'resolv.conf'), resolvConfContent(hostResolv, input)),
+  ]);
+}
+
+export function etcMounts(dir: string, readonly: boolean): SpecMount[] {
+  const opts = ['rbind', 'rprivate', readonly ? 'ro' : 'rw'];
+  return ['resolv.conf', 'hostname', 'hosts'].map((f) => ({
+    destination: `/etc/${f}`,
+    type: 'bind',
+    source: join(dir, f),
+    options: opts,
+  }));
+}
