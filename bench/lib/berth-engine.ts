@@ -1,7 +1,7 @@
 // berth under test: a berthd of our own on a temp socket, data root and exec root.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeFailure, runCommand } from './command.js';
 import type { Client, Engine } from './engine.js';
@@ -103,6 +103,7 @@ export class BerthEngine implements Engine {
     if (d && d.exitCode === null && d.signalCode === null) {
       if (this.opts.keep) {
         this.notes.push(`berthd left running (--keep), pid ${d.pid}, socket ${this.sock}`);
+        d.unref(); // so that this process can exit without it
         return;
       }
       const exited = new Promise<void>((resolve) => d.once('exit', () => resolve()));
@@ -142,6 +143,7 @@ export class BerthEngine implements Engine {
     await rm(this.exec, { recursive: true, force: true });
     await rm(this.sock, { force: true });
     if (!keepLog) await rm(this.log, { force: true });
+    await rmdir(this.opts.dir).catch(() => undefined); // shared with the reference dockerd: only if empty
   }
 
   private fail(message: string): Error {

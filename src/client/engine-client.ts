@@ -118,8 +118,18 @@ export class EngineClient {
     return this.json('GET', '/system/df');
   }
 
+  // POST /networks/prune, /volumes/prune, /build/prune.
+  prune(kind: 'networks' | 'volumes' | 'build', filters?: Filters, extra: Query = {}): Promise<PruneReport> {
+    return this.json('POST', `/${kind}/prune`, { query: { ...extra, filters: encodeFilters(filters) } });
+  }
+
   events(query: Query): Promise<IncomingMessage> {
     return this.t.send('GET', '/events', { query });
+  }
+
+  // Networks and volumes, for `inspect` across object kinds.
+  objectInspect(kind: 'networks' | 'volumes', ref: string): Promise<Inspected<Record<string, unknown>>> {
+    return this.inspect(`/${kind}/${seg(ref)}`);
   }
 
   // --- containers ---
@@ -201,7 +211,7 @@ export class EngineClient {
   }
 
   containerCommit(query: Query, config: unknown): Promise<{ Id: string }> {
-    return this.json('POST', '/commit', { query, json: config ?? {} });
+    return this.json('POST', '/commit', { query, json: config });
   }
 
   containerUpdate(id: string, body: unknown): Promise<{ Warnings?: string[] | null }> {

@@ -27,6 +27,8 @@ export interface ContainerServiceDeps {
   images: ImageLookup;
   events: EventBus;
   cgroupParent: string; // e.g. '/berth'
+  // Called after a container's layers are gone, so image layers nothing uses are freed.
+  layersReleased?: () => void;
 }
 
 const nowIso = (): string => new Date().toISOString();
@@ -160,7 +162,7 @@ export class ContainerService {
           shmSize: rec.HostConfig.ShmSize,
           groupAdd: rec.HostConfig.GroupAdd ?? [],
         },
-        { logPath: this.logPath(rec.Id), tty: rec.Config.Tty, openStdin: rec.Config.OpenStdin },
+        { logPath: this.logPath(rec.Id), tty: rec.Config.Tty, openStdin: rec.Config.OpenStdin, stdinOnce: rec.Config.StdinOnce },
       );
       await this.servePendingAttach(rec.Id);
       this.running.set(rec.Id, new AbortController());
@@ -266,6 +268,7 @@ export class ContainerService {
       await this.deps.layers.removeRw(rec.Id);
       await this.store.delete(rec);
     });
+    this.deps.layersReleased?.();
     this.rejectPendingAttach(rec.Id, new Error('container removed'));
     this.deps.events.emit('container', 'destroy', rec.Id, this.attrs(rec));
     this.waiters.removed(rec.Id);

@@ -16,6 +16,7 @@ import { berthRoutes } from '../api/routes/berth.js';
 import { invalid } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { newId } from '../util/ids.js';
+import { ENGINE_VERSION } from './version.js';
 
 const run = promisify(execFile);
 
@@ -50,6 +51,7 @@ export class Daemon {
       events: this.events,
       containersUsing: (imageId) => this.containers.containersUsing(imageId),
       layersInUse: () => this.containers.layersInUse(),
+      engineVersion: ENGINE_VERSION,
     });
     await this.images.init();
     this.containers = new ContainerService({
@@ -59,6 +61,7 @@ export class Daemon {
       images: this.images,
       events: this.events,
       cgroupParent: c.cgroupParent,
+      layersReleased: () => void this.images.collectLayers(null).catch(() => {}),
     });
     await this.containers.init();
 

@@ -144,6 +144,7 @@ export class ImageStore {
     await this.content.delete(id);
     this.images.delete(id);
     if (img.parent) this.childrenOf.get(img.parent)?.delete(id);
+    if (!this.childrenOf.get(id)?.size) this.childrenOf.delete(id);
   }
 
   // An ID prefix (hex, optionally "sha256:"-prefixed) → the one image it names.

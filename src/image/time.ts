@@ -92,16 +92,17 @@ export function parseGoDuration(s: string): number {
   if (rest === '0') return 0;
   if (rest === '') bad();
   let total = 0;
-  const part = /^(\d*)(?:\.(\d*))?([a-zµμ]+)/;
+  const part = /^(\d*)(?:\.(\d*))?([^\d.]*)/;
   while (rest) {
-    const m = part.exec(rest);
-    if (!m || (m[1] === '' && (m[2] ?? '') === '')) bad();
-    const unit = durationUnits[m![3]];
+    const m = part.exec(rest)!;
+    if (m[1] === '' && (m[2] ?? '') === '') bad();
+    if (m[3] === '') throw invalid(`time: missing unit in duration ${JSON.stringify(s)}`);
+    const unit = durationUnits[m[3]];
     if (unit === undefined) {
-      throw invalid(`time: unknown unit ${JSON.stringify(m![3])} in duration ${JSON.stringify(s)}`);
+      throw invalid(`time: unknown unit ${JSON.stringify(m[3])} in duration ${JSON.stringify(s)}`);
     }
-    total += Number(m![1] || '0') * unit + (m![2] ? Number(`0.${m![2]}`) * unit : 0);
-    rest = rest.slice(m![0].length);
+    total += Number(m[1] || '0') * unit + (m[2] ? Number(`0.${m[2]}`) * unit : 0);
+    rest = rest.slice(m[0].length);
   }
   return sign * Math.round(total);
 }

@@ -38,8 +38,9 @@ export async function openAttachSession(socketPath: string, streams: AttachStrea
       if (packet.length < 1) return true;
       const payload = packet.subarray(1);
       // Packets for a stream nobody asked for are still read, or conmon would block on us.
-      if (packet[0] === STDOUT_PIPE && streams.stdout) return stdout.push(payload);
-      if (packet[0] === STDERR_PIPE && streams.stderr) return stderr.push(payload);
+      // So are packets for a stream its consumer destroyed without closing the session.
+      if (packet[0] === STDOUT_PIPE && streams.stdout && !stdout.destroyed) return stdout.push(payload);
+      if (packet[0] === STDERR_PIPE && streams.stderr && !stderr.destroyed) return stderr.push(payload);
       return true;
     },
     end() {
@@ -47,6 +48,8 @@ export async function openAttachSession(socketPath: string, streams: AttachStrea
     },
   });
   const socket = sock;
+  stdout.on('close', resume);
+  stderr.on('close', resume);
 
   // Input after the container is gone is dropped, as Docker does, rather than failing the
   // client's stream.

@@ -59,14 +59,10 @@ class Poller {
   private wakeFd = -1;
   private inFlight = false;
   private readonly one = Buffer.alloc(8);
+  private readonly pendingClose: number[] = [];
 
   add(w: Watch): void {
     this.watches.set(w.fd, w);
-    this.update();
-  }
-
-  remove(fd: number): void {
-    this.watches.delete(fd);
     this.update();
   }
 
@@ -92,7 +88,6 @@ class Poller {
     this.pendingClose.push(fd);
     this.update();
   }
-  private readonly pendingClose: number[] = [];
 
   private run(): void {
     if (this.inFlight) return;
@@ -118,7 +113,13 @@ class Poller {
       if (!err) {
         active.forEach((x, i) => {
           const revents = fds.readInt16LE(8 * (i + 1) + 6);
-          if (revents !== 0 && this.watches.get(x.w.fd) === x.w) x.w.ready(revents);
+          if (revents === 0 || this.watches.get(x.w.fd) !== x.w) return;
+          try {
+            x.w.ready(revents);
+          } catch (e) {
+            // One socket's consumer failing must not stop the poller serving the others.
+            process.emitWarning(`attach socket handler failed: ${e instanceof Error ? e.message : String(e)}`);
+          }
         });
       }
       this.run();
@@ -127,6 +128,8 @@ class Poller {
 }
 
 const poller = new Poller();
+// Reads happen one at a time on the main thread and are copied out: one buffer serves all.
+const recvBuf = Buffer.alloc(65536);
 
 export interface SeqpacketHandlers {
   message(data: Buffer): boolean; // false: stop reading until resume()
@@ -142,7 +145,6 @@ export class SeqpacketSocket {
   private closed = false;
   private readonly queue: Array<{ data: Buffer; cb: (err?: Error | null) => void }> = [];
   private shutdownAfterQueue = false;
-  private readonly buf = Buffer.alloc(65536);
 
   private constructor(private readonly fd: number, private readonly handlers: SeqpacketHandlers) {
     poller.add({ fd, events: () => this.interest(), ready: (rev) => this.onReady(rev) });
@@ -189,7 +191,7 @@ export class SeqpacketSocket {
 
   private readAvailable(): void {
     while (!this.paused && !this.ended && !this.closed) {
-      const n = c.recv(this.fd, this.buf, this.buf.length, MSG_DONTWAIT) as number;
+      const n = c.recv(this.fd, recvBuf, recvBuf.length, MSG_DONTWAIT) as number;
       if (n < 0) {
         const errno = koffi.errno();
         if (errno === EAGAIN || errno === EINTR) return;
@@ -200,7 +202,7 @@ export class SeqpacketSocket {
         this.finish();
         return;
       }
-      if (!this.handlers.message(Buffer.from(this.buf.subarray(0, n)))) this.paused = true;
+      if (!this.handlers.message(Buffer.from(recvBuf.subarray(0, n)))) this.paused = true;
     }
   }
 

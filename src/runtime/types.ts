@@ -36,6 +36,8 @@ export interface CreateOptions {
   logPath: string; // k8s-file log written by conmon
   tty: boolean;
   openStdin: boolean;
+  // Close the container's stdin when the attached client closes it (docker run -i).
+  stdinOnce?: boolean;
 }
 
 export interface RuncState {

@@ -1,6 +1,18 @@
 import { createHash } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink } from 'node:fs/promises';
+import {
+  chmodSync,
+  closeSync,
+  constants as fsConstants,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  symlinkSync,
+  writeSync,
+} from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -22,6 +34,12 @@ import { S_IFBLK, S_IFCHR, S_IFIFO, lsetxattr, mknod } from './syscalls.js';
 // - the final component is never followed: whatever is there (file, symlink, device) is
 //   removed and replaced unless both old and new are directories, which merge.
 // Symlink targets are stored verbatim: they are data, and nothing here follows them out.
+//
+// The per-entry syscalls (open, write, lchown, chmod, utimes...) are synchronous on purpose:
+// each takes microseconds, while a round trip through libuv's thread pool costs ten times
+// that, and one entry needs about eight of them in a row. Measured on a 67,000-file tar:
+// 32 s with fs/promises against 3 s for GNU tar. The event loop still runs between chunks
+// and entries; only the stream is awaited.
 
 export interface ApplyResult {
   diffId: string; // "sha256:<hex>" of the uncompressed tar, every byte of it
@@ -105,13 +123,8 @@ export async function applyLayerTar(input: Readable | AsyncIterable<Buffer>, roo
   return { diffId: `sha256:${hash.digest('hex')}`, tarSize };
 }
 
-async function lstatOrNull(p: string): Promise<Stats | null> {
-  try {
-    return await lstat(p);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
+function lstatOrNull(p: string): Stats | null {
+  return lstatSync(p, { throwIfNoEntry: false }) ?? null;
 }
 
 function dirname(rel: string): string {
@@ -154,15 +167,16 @@ class Applier {
 
     const parent = await this.ensureDir(parentRel);
     const path = `${parent}/${base}`;
-    const existing = await lstatOrNull(path);
-    const type = h.type ?? 'file';
+    const existing = lstatOrNull(path);
+    // tar-stream reports flags it does not know (GNU sparse 'S', volume headers...) as null.
+    const type = h.type ?? 'unknown';
     if (existing && !(existing.isDirectory() && type === 'directory')) await this.remove(path);
 
     switch (type) {
       case 'directory':
-        if (!existing?.isDirectory()) await mkdir(path, 0o700);
+        if (!existing?.isDirectory()) mkdirSync(path, 0o700);
         this.dirs.set(rel, path);
-        await this.setMeta(path, h, { chmod: true });
+        this.setMeta(path, h, { chmod: true });
         if (h.mtime) this.dirTimes.push([path, h.mtime]);
         return drain(stream);
       case 'file':
@@ -170,13 +184,13 @@ class Applier {
         return this.writeFile(path, h, stream);
       case 'symlink':
         await drain(stream);
-        await symlink(h.linkname ?? '', path);
+        symlinkSync(h.linkname ?? '', path);
         return this.setMeta(path, h, { chmod: false, times: true });
       case 'link': {
         await drain(stream);
         const target = await this.hardlinkTarget(h);
-        await link(target, path);
-        return this.setMeta(path, h, { chmod: !(await lstat(target)).isSymbolicLink(), times: true });
+        linkSync(target, path);
+        return this.setMeta(path, h, { chmod: !lstatSync(target).isSymbolicLink(), times: true });
       }
       case 'character-device':
       case 'block-device':
@@ -193,7 +207,7 @@ class Applier {
   }
 
   async finish(): Promise<void> {
-    for (const [path, mtime] of this.dirTimes) await lutimes(path, mtime, mtime);
+    for (const [path, mtime] of this.dirTimes) lutimesSync(path, mtime, mtime);
   }
 
   // Resolves a directory inside the root (following symlinks chroot-style) and creates what
@@ -203,8 +217,8 @@ class Applier {
     if (known !== undefined) return known;
     const abs = await resolveInRoot(this.root, rel);
     // Every existing component was checked to be a real directory, but the last.
-    const st = await lstatOrNull(abs);
-    if (!st) await mkdir(abs, { recursive: true, mode: 0o755 });
+    const st = lstatOrNull(abs);
+    if (!st) mkdirSync(abs, { recursive: true, mode: 0o755 });
     else if (!st.isDirectory()) throw invalid(`cannot extract into ${JSON.stringify(rel)}: not a directory`);
     this.dirs.set(rel, abs);
     return abs;
@@ -226,9 +240,9 @@ class Applier {
     const name = base.slice(whiteoutPrefix.length);
     if (name === '' || name === '.' || name === '..') throw invalid(`invalid whiteout ${JSON.stringify(h.name)}`);
     const path = `${dir}/${name}`;
-    if (await lstatOrNull(path)) await this.remove(path);
+    if (lstatOrNull(path)) await this.remove(path);
     mknod(path, S_IFCHR, 0, 0);
-    await lchown(path, h.uid ?? 0, h.gid ?? 0);
+    lchownSync(path, h.uid ?? 0, h.gid ?? 0);
   }
 
   private async hardlinkTarget(h: TarHeader): Promise<string> {
@@ -247,7 +261,12 @@ class Applier {
     } catch {
       throw invalid(`${what}: target does not exist in the layer`);
     }
-    const st = await lstatOrNull(target).catch(() => null);
+    let st: Stats | null = null;
+    try {
+      st = lstatOrNull(target);
+    } catch {
+      // ENOTDIR and friends: not there either
+    }
     if (!st) throw invalid(`${what}: target does not exist in the layer`);
     if (st.isDirectory()) throw invalid(`${what}: target is a directory`);
     return target;
@@ -256,24 +275,24 @@ class Applier {
   private async writeFile(path: string, h: TarHeader, stream: EntryStream): Promise<void> {
     // O_EXCL|O_NOFOLLOW: the path was just cleared, so anything there now is not ours.
     const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW;
-    const fh = await open(path, flags, 0o600);
+    const fd = openSync(path, flags, 0o600);
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         let off = 0;
-        while (off < chunk.length) off += (await fh.write(chunk, off)).bytesWritten;
+        while (off < chunk.length) off += writeSync(fd, chunk, off);
       }
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
-    await this.setMeta(path, h, { chmod: true, times: true });
+    this.setMeta(path, h, { chmod: true, times: true });
   }
 
   // Ownership before mode: chown clears setuid/setgid bits. Same order as Docker.
-  private async setMeta(path: string, h: TarHeader, opts: { chmod: boolean; times?: boolean }): Promise<void> {
-    await lchown(path, h.uid ?? 0, h.gid ?? 0);
+  private setMeta(path: string, h: TarHeader, opts: { chmod: boolean; times?: boolean }): void {
+    lchownSync(path, h.uid ?? 0, h.gid ?? 0);
     this.setXattrs(path, h);
-    if (opts.chmod) await chmod(path, (h.mode ?? 0o644) & 0o7777);
-    if (opts.times && h.mtime) await lutimes(path, h.mtime, h.mtime);
+    if (opts.chmod) chmodSync(path, (h.mode ?? 0o644) & 0o7777);
+    if (opts.times && h.mtime) lutimesSync(path, h.mtime, h.mtime);
   }
 
   private setXattrs(path: string, h: TarHeader): void {

@@ -145,8 +145,6 @@ function parseTime(v: string | null): Date | undefined {
   return new Date(t);
 }
 
-// RFC3339Nano as Docker prints it with `logs -t` (millisecond precision here).
-const stamp = (d: Date): string => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
 
 async function logs(svc: ContainerService, c: ApiContext): Promise<unknown> {
   const rec = svc.store.resolve(c.params.id!);
@@ -174,7 +172,7 @@ async function logs(svc: ContainerService, c: ApiContext): Promise<unknown> {
       signal: ac.signal,
     })) {
       if (entry.stream === 'stdout' ? !stdout : !stderr) continue;
-      const data = timestamps ? Buffer.concat([Buffer.from(stamp(entry.time) + ' '), entry.data]) : entry.data;
+      const data = timestamps ? Buffer.concat([Buffer.from(entry.timeNano + ' '), entry.data]) : entry.data;
       const ok = res.write(tty ? data : frame(entry.stream === 'stdout' ? STDOUT : STDERR, data));
       if (!ok) await new Promise((r) => res.once('drain', r));
       if (res.destroyed) break;

@@ -6,7 +6,7 @@ import { errorMessage, notFound } from '../../util/errors.js';
 
 // What the image routes need from the image service (moby's image router backend).
 export interface ImageBackend {
-  list(opts: { all: boolean; filters: Record<string, string[]>; digests: boolean }): Promise<unknown[]>;
+  list(opts: { all: boolean; filters: Record<string, string[]>; digests: boolean; apiVersion: string }): Promise<unknown[]>;
   inspect(name: string): Promise<unknown>;
   history(name: string): Promise<unknown[]>;
   tag(source: string, repo: string, tag: string): Promise<void>;
@@ -20,7 +20,7 @@ export function imageRoutes(svc: ImageBackend): Route[] {
     {
       method: 'GET',
       path: '/images/json',
-      handler: async (c) => svc.list({ all: boolParam(c.query, 'all'), filters: filtersParam(c.query), digests: boolParam(c.query, 'digests') }),
+      handler: async (c) => svc.list({ all: boolParam(c.query, 'all'), filters: filtersParam(c.query), digests: boolParam(c.query, 'digests'), apiVersion: c.apiVersion }),
     },
     { method: 'POST', path: '/images/create', handler: (c) => create(svc, c) },
     { method: 'POST', path: '/images/prune', handler: async (c) => svc.prune({ all: !boolParam(c.query, 'dangling', true), filters: filtersParam(c.query) }) },

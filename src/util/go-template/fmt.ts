@@ -1,7 +1,7 @@
 // Go's fmt and strconv formatting for the template value model (see values.ts):
 // what `{{.X}}`, print, println and printf write.
 
-import { Iface, isInt, isStringSlice, mapKeysSorted, stringBytes, toBigInt, typeName } from './values.js';
+import { F64, Iface, isInt, isStringSlice, mapKeysSorted, stringBytes, toBigInt, typeName } from './values.js';
 
 // ---------------------------------------------------------------- strconv
 
@@ -158,13 +158,62 @@ function fmtF(x: Decimal, prec: number): string {
   return out;
 }
 
-// strconv.FormatFloat(v, fmt, prec, 64) for fmt in e E f F g G; prec -1 = shortest.
+function float64Bits(v: number): { mant: bigint; exp: number } {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, v);
+  const biased = (view.getUint32(0) >>> 20) & 0x7ff;
+  const frac = (BigInt(view.getUint32(0) & 0xfffff) << 32n) | BigInt(view.getUint32(4));
+  return biased === 0 ? { mant: frac, exp: -1074 } : { mant: frac | (1n << 52n), exp: biased - 1075 };
+}
+
+// %b: decimal mantissa and binary exponent.
+function fmtB(a: number): string {
+  const { mant, exp } = float64Bits(a);
+  return `${mant}p${exp >= 0 ? '+' : ''}${exp}`;
+}
+
+// %x: hexadecimal mantissa and binary exponent, 0x1.8p+01.
+function fmtX(a: number, prec: number, upper: boolean): string {
+  let { mant, exp } = float64Bits(a);
+  if (mant === 0n) exp = 0;
+  else {
+    // Normalise to 1.xxx: the leading 1 at bit 60, 15 hex digits after the point.
+    while (mant < 1n << 60n) {
+      mant <<= 1n;
+      exp--;
+    }
+    exp += 60;
+    if (prec >= 0 && prec < 15) {
+      const shift = BigInt(60 - 4 * prec);
+      const extra = mant & ((1n << shift) - 1n);
+      const half = 1n << (shift - 1n);
+      mant >>= shift;
+      if (extra > half || (extra === half && (mant & 1n) === 1n)) mant++;
+      mant <<= shift;
+      if (mant >> 61n) {
+        mant >>= 1n;
+        exp++;
+      }
+    }
+  }
+  let digits = (mant & ((1n << 60n) - 1n)).toString(16).padStart(15, '0');
+  if (prec < 0) digits = digits.replace(/0+$/, '');
+  else digits = digits.slice(0, prec).padEnd(prec, '0');
+  const e = Math.abs(exp);
+  let out = '0x' + (mant === 0n ? '0' : '1') + (digits ? '.' + digits : '') + 'p' + (exp < 0 ? '-' : '+') + (e < 10 ? '0' : '') + e;
+  if (upper) out = out.toUpperCase();
+  return out;
+}
+
+// strconv.FormatFloat(v, fmt, prec, 64) for fmt in b e E f F g G x X; prec -1 = shortest.
 export function formatFloat(v: number, fmt: string, prec: number): string {
   if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return '+Inf';
   if (v === -Infinity) return '-Inf';
   const neg = v < 0 || Object.is(v, -0);
   const a = Math.abs(v);
+  if (fmt === 'b') return (neg ? '-' : '') + fmtB(a);
+  if (fmt === 'x' || fmt === 'X') return (neg ? '-' : '') + fmtX(a, prec, fmt === 'X');
   const shortest = prec < 0;
   let x: Decimal;
   let body: string;
@@ -299,6 +348,7 @@ function fmtFloatVerb(f: Flags, v: number, verb: string, prec: number): string {
     if (num[1] === 'N' && !f.space && !f.plus) num = num.slice(1);
     return pad({ ...f, zero: false }, num);
   }
+  if (f.sharp && verb !== 'b') num = sharpFloat(num, verb, prec);
   if (f.plus || num[0] !== '+') {
     if (f.zero && f.widPresent && f.wid > num.length) {
       return num[0] + '0'.repeat(f.wid - num.length) + num.slice(1);
@@ -306,6 +356,33 @@ function fmtFloatVerb(f: Flags, v: number, verb: string, prec: number): string {
     return pad(f, num);
   }
   return pad(f, num.slice(1));
+}
+
+// The # flag on floats: always a decimal point, and %g/%x keep trailing zeros.
+function sharpFloat(num: string, verb: string, prec: number): string {
+  let digits = 0;
+  if (verb === 'v' || verb === 'g' || verb === 'G' || verb === 'x') digits = prec === -1 ? 6 : prec;
+  let tail = '';
+  let hasPoint = false;
+  let sawNonzero = false;
+  for (let i = 1; i < num.length; i++) {
+    const c = num[i];
+    if (c === '.') {
+      hasPoint = true;
+    } else if (c === 'p' || c === 'P' || ((c === 'e' || c === 'E') && verb !== 'x' && verb !== 'X')) {
+      tail = num.slice(i);
+      num = num.slice(0, i);
+    } else {
+      if (c !== '0') sawNonzero = true;
+      if (sawNonzero) digits--;
+    }
+  }
+  if (!hasPoint) {
+    if (num.length === 2 && num[1] === '0') digits--;
+    num += '.';
+  }
+  if (digits > 0) num += '0'.repeat(digits);
+  return num + tail;
 }
 
 function fmtSx(f: Flags, s: string, upper: boolean): string {
@@ -336,7 +413,8 @@ function badVerb(f: Flags, verb: string, arg: unknown): string {
 function goSyntax(arg: unknown, depth: number): string {
   if (arg === null || arg === undefined) return depth > 0 ? 'interface {}(nil)' : '<nil>';
   if (typeof arg === 'string') return quote(arg);
-  if (typeof arg === 'number') return Number.isInteger(arg) ? String(arg) : formatFloat(arg, 'g', -1);
+  if (arg instanceof F64) return formatFloat(arg.v, 'g', -1);
+  if (typeof arg === 'number') return isInt(arg) ? String(arg) : formatFloat(arg, 'g', -1);
   if (typeof arg === 'bigint' || typeof arg === 'boolean') return String(arg);
   if (typeof arg === 'function') return '(' + typeName(arg) + ')(nil)';
   if (Array.isArray(arg)) return typeName(arg) + '{' + arg.map((e) => goSyntax(e, depth + 1)).join(', ') + '}';
@@ -379,7 +457,7 @@ function printArg(f: Flags, arg: unknown, verb: string, depth: number): string {
         return pad(f, quoteRune(validRune(b), f.plus));
       case 'U': {
         const cp = Number(b);
-        let s = 'U+' + (b < 0n ? '-' + (-b).toString(16) : b.toString(16)).toUpperCase().padStart(4, '0');
+        let s = 'U+' + BigInt.asUintN(64, b).toString(16).toUpperCase().padStart(4, '0');
         if (f.sharp && cp >= 0 && cp <= 0x10ffff && isPrint(cp)) s += " '" + String.fromCodePoint(cp) + "'";
         return pad(f, s);
       }
@@ -394,18 +472,22 @@ function printArg(f: Flags, arg: unknown, verb: string, depth: number): string {
         return badVerb(f, verb, arg);
     }
   }
-  if (typeof arg === 'number') {
+  if (typeof arg === 'number' || arg instanceof F64) {
+    const x = typeof arg === 'number' ? arg : arg.v;
     switch (verb) {
       case 'v':
-        return fmtFloatVerb(f, arg, 'g', -1);
+        return fmtFloatVerb(f, x, 'g', -1);
+      case 'b':
       case 'g':
       case 'G':
-        return fmtFloatVerb(f, arg, verb, -1);
+      case 'x':
+      case 'X':
+        return fmtFloatVerb(f, x, verb, -1);
       case 'e':
       case 'E':
       case 'f':
       case 'F':
-        return fmtFloatVerb(f, arg, verb === 'F' ? 'f' : verb, 6);
+        return fmtFloatVerb(f, x, verb === 'F' ? 'f' : verb, 6);
       default:
         return badVerb(f, verb, arg);
     }

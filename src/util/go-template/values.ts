@@ -17,6 +17,12 @@ export class Iface {
   constructor(readonly v: unknown) {}
 }
 
+// A float64 whose value is integral (only float-syntax literals such as 1e6 or
+// 2.0 in the template make one): kept apart from ints so it prints as Go does.
+export class F64 {
+  constructor(readonly v: number) {}
+}
+
 export type Value = unknown;
 
 // Arrays produced by functions such as `split` are []string, not []interface{}:
@@ -33,15 +39,21 @@ export function isStringSlice(v: unknown): boolean {
 }
 
 export function isMap(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Iface);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Iface) && !(v instanceof F64);
 }
 
+// Integral JSON numbers within int64's range stand for Go ints.
 export function isInt(v: unknown): v is number | bigint {
-  return typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v));
+  return typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) < 2 ** 63);
 }
 
-export function isFloat(v: unknown): v is number {
-  return typeof v === 'number' && !Number.isInteger(v);
+export function isFloat(v: unknown): v is number | F64 {
+  return (typeof v === 'number' && !isInt(v)) || v instanceof F64;
+}
+
+// The numeric value of an int or float.
+export function numValue(v: number | bigint | F64): number | bigint {
+  return v instanceof F64 ? v.v : v;
 }
 
 // Normalises an integer to a number when it fits exactly, else keeps the bigint.
@@ -90,6 +102,7 @@ export function compareStrings(a: string, b: string): number {
 export function typeName(v: Value): string {
   if (v instanceof Iface) return 'interface {}';
   if (v === undefined || v === null) return '<nil>';
+  if (v instanceof F64) return 'float64';
   switch (typeof v) {
     case 'string':
       return 'string';
@@ -98,7 +111,7 @@ export function typeName(v: Value): string {
     case 'bigint':
       return 'int';
     case 'number':
-      return Number.isInteger(v) ? 'int' : 'float64';
+      return isInt(v) ? 'int' : 'float64';
     case 'function':
       return 'func(...interface {}) (interface {}, error)';
   }
@@ -117,6 +130,7 @@ export function elementOf(container: unknown[] | Record<string, unknown>, raw: u
 export function isTrue(v: Value): boolean {
   const u = unbox(v);
   if (u === undefined || u === null) return false;
+  if (u instanceof F64) return u.v !== 0;
   switch (typeof u) {
     case 'string':
       return u.length > 0;

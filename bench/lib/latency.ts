@@ -1,0 +1,200 @@
+// The latency and memory measurements, run against all engines side by side.
+//
+// The engines run at the same time and their CLI calls alternate one by one (docker, berth,
+// docker, berth, ...): on a shared machine the load changes from minute to minute, and
+// alternating puts the same load on both sides of every ratio.
+import { describeFailure, runCommand, type CommandResult } from './command.js';
+import { EngineSkipped, type Client, type Engine } from './engine.js';
+import { measureEngineMemory, type MemoryFigure } from './proc.js';
+import { summarize, type Summary } from './stats.js';
+
+export interface LatencyConfig {
+  runs: number;
+  warmup: number;
+  detached: number;
+  /** Extra `run` arguments for every engine, e.g. ['--network', 'none']. */
+  runArgs: readonly string[];
+  progress: (line: string) => void;
+  /** Aborted on SIGINT/SIGTERM: the run stops at the next CLI call and cleans up. */
+  signal: AbortSignal;
+}
+
+export interface ClientResult {
+  client: string;
+  /** `run --rm busybox true`, whole CLI call, ms. */
+  runRm: (Summary & { samples: number[] }) | null;
+  /** N × `run -d busybox sleep 600` in a row: the sum of the N whole CLI calls, ms. */
+  detachedTotalMs: number | null;
+}
+
+export interface EngineResult {
+  engine: string;
+  status: 'ok' | 'skipped' | 'broken';
+  error?: string;
+  notes: string[];
+  idle: MemoryFigure | null;
+  /** Memory with the detached batch of the engine's own CLI running. */
+  loaded: (MemoryFigure & { running: number }) | null;
+  clients: ClientResult[];
+}
+
+interface Subject {
+  engine: Engine;
+  result: EngineResult;
+  /** Containers made and not yet removed, with the client that made them. */
+  made: { client: Client; id: string }[];
+  live: boolean;
+}
+
+function call(client: Client, args: readonly string[]): Promise<CommandResult> {
+  return runCommand(client.command, [...client.args, ...args], { ...process.env, DOCKER_CLI_HINTS: 'false' });
+}
+
+// A failing CLI call means the engine is broken, not slow: it ends that engine's run.
+async function mustCall(client: Client, args: readonly string[], cfg: LatencyConfig): Promise<CommandResult> {
+  if (cfg.signal.aborted) throw new Error('interrupted');
+  const r = await call(client, args);
+  if (r.code !== 0) throw new Error(describeFailure(`${client.label}: ${args.join(' ')}`, r));
+  return r;
+}
+
+function fail(s: Subject, e: unknown): void {
+  s.live = false;
+  if (e instanceof EngineSkipped) {
+    s.result.status = 'skipped';
+  } else {
+    s.result.status = 'broken';
+  }
+  s.result.error = e instanceof Error ? e.message : String(e);
+}
+
+/** Runs `step` for every live subject in turn; a throw takes only that subject out. */
+async function eachLive(subjects: readonly Subject[], step: (s: Subject) => Promise<void>): Promise<void> {
+  for (const s of subjects) {
+    if (!s.live) continue;
+    try {
+      await step(s);
+    } catch (e) {
+      fail(s, e);
+    }
+  }
+}
+
+function parseId(client: Client, r: CommandResult): string {
+  const id = r.stdout.trim().split('\n').pop() ?? '';
+  if (!/^[0-9a-f]{12,64}$/.test(id)) throw new Error(`${client.label}: run -d printed ${JSON.stringify(r.stdout)}, not an id`);
+  return id;
+}
+
+async function countRunning(client: Client, ids: readonly string[], cfg: LatencyConfig): Promise<number> {
+  const r = await mustCall(client, ['ps', '-q'], cfg);
+  const shown = r.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+  return ids.filter((id) => shown.some((s) => id.startsWith(s) || s.startsWith(id))).length;
+}
+
+/** Removes what the subject made; never interrupted, since it is the cleanup. */
+async function removeMade(s: Subject): Promise<void> {
+  while (s.made.length) {
+    const client = s.made[0].client;
+    const ids = s.made.filter((m) => m.client === client).map((m) => m.id);
+    s.made = s.made.filter((m) => m.client !== client);
+    const r = await call(client, ['rm', '-f', ...ids]);
+    if (r.code !== 0) throw new Error(describeFailure(`${client.label}: rm -f`, r));
+  }
+}
+
+/** `count` × `run -d`, alternating between the subjects' `clientIndex`-th clients. */
+async function detachedBatch(subjects: Subject[], clientIndex: number, cfg: LatencyConfig): Promise<void> {
+  const args = ['run', '-d', ...cfg.runArgs, 'busybox', 'sleep', '600'];
+  const inBatch = subjects.filter((s) => s.live && s.engine.clients[clientIndex]);
+  if (inBatch.length === 0) return;
+  const labels = inBatch.map((s) => `${s.engine.name} via ${s.engine.clients[clientIndex].label}`);
+  cfg.progress(`${cfg.detached} × run -d busybox sleep 600: ${labels.join(', ')}`);
+  const totals = new Map<Subject, number>(inBatch.map((s) => [s, 0]));
+  for (let i = 0; i < cfg.detached; i++) {
+    await eachLive(inBatch, async (s) => {
+      const client = s.engine.clients[clientIndex];
+      const r = await mustCall(client, args, cfg);
+      s.made.push({ client, id: parseId(client, r) });
+      totals.set(s, totals.get(s)! + r.ms);
+    });
+  }
+  for (const s of inBatch) {
+    if (s.live) s.result.clients[clientIndex].detachedTotalMs = totals.get(s)!;
+  }
+}
+
+export async function measureEngines(engines: readonly Engine[], cfg: LatencyConfig): Promise<EngineResult[]> {
+  const subjects: Subject[] = engines.map((engine) => ({
+    engine,
+    made: [],
+    live: true,
+    result: {
+      engine: engine.name,
+      status: 'ok',
+      notes: engine.notes,
+      idle: null,
+      loaded: null,
+      clients: engine.clients.map((c) => ({ client: c.label, runRm: null, detachedTotalMs: null })),
+    },
+  }));
+  const maxClients = Math.max(0, ...engines.map((e) => e.clients.length));
+  try {
+    await eachLive(subjects, async (s) => {
+      cfg.progress(`${s.engine.name}: starting`);
+      await s.engine.start();
+    });
+    // Idle figures first, before any engine has run a container.
+    await eachLive(subjects, async (s) => {
+      s.result.idle = await measureEngineMemory(await s.engine.processSpec());
+    });
+
+    // (a) run --rm, alternating engine and client on every call.
+    const runRm = ['run', '--rm', ...cfg.runArgs, 'busybox', 'true'];
+    const samples = subjects.map((s) => s.engine.clients.map((): number[] => []));
+    cfg.progress(`run --rm busybox true: ${cfg.warmup} warm-up + ${cfg.runs} timed per client`);
+    for (let i = 0; i < cfg.warmup + cfg.runs; i++) {
+      for (let c = 0; c < maxClients; c++) {
+        await eachLive(subjects, async (s) => {
+          const client = s.engine.clients[c];
+          if (!client) return;
+          const r = await mustCall(client, runRm, cfg);
+          if (i >= cfg.warmup) samples[subjects.indexOf(s)][c].push(r.ms);
+        });
+      }
+    }
+    for (const [k, s] of subjects.entries()) {
+      if (!s.live) continue;
+      s.engine.clients.forEach((_, c) => {
+        s.result.clients[c].runRm = { ...summarize(samples[k][c]), samples: samples[k][c] };
+      });
+    }
+
+    // (b) the detached batch with each engine's own CLI, then (c) memory with it running.
+    await detachedBatch(subjects, 0, cfg);
+    await eachLive(subjects, async (s) => {
+      const ids = s.made.map((m) => m.id);
+      const running = await countRunning(s.engine.clients[0], ids, cfg);
+      if (running !== ids.length) s.result.notes.push(`only ${running} of ${ids.length} containers were running when memory was measured`);
+      s.result.loaded = { ...(await measureEngineMemory(await s.engine.processSpec())), running };
+    });
+    await eachLive(subjects, removeMade);
+
+    // The other clients' detached batches (the docker CLI against berthd).
+    for (let c = 1; c < maxClients; c++) {
+      await detachedBatch(subjects, c, cfg);
+      await eachLive(subjects, removeMade);
+    }
+  } finally {
+    for (const s of subjects) {
+      await removeMade(s).catch((e: Error) => s.result.notes.push(`cleanup: ${e.message}`));
+      try {
+        await s.engine.stop();
+      } catch (e) {
+        s.result.status = 'broken';
+        s.result.notes.push(`stop: ${(e as Error).message}`);
+      }
+    }
+  }
+  return subjects.map((s) => s.result);
+}

@@ -1,0 +1,88 @@
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import tar from 'tar-stream';
+
+// A directory tree as a layer tar: names relative to the root without "./", directories
+// with a trailing "/", entries sorted by name (so the same tree gives the same bytes),
+// numeric owners, hardlinks kept as links, device nodes and fifos as such. Sockets are
+// skipped (they cannot be archived).
+
+export interface PackOptions {
+  // Relative paths ("dev/null") to leave out; a directory left out takes its subtree.
+  exclude?: (rel: string) => boolean;
+}
+
+const S_IFMT = 0o170000;
+const S_IFSOCK = 0o140000;
+
+export function packTree(root: string, opts: PackOptions = {}): Readable {
+  const pack = tar.pack();
+  const seen = new Map<string, string>();
+  const add = (header: TarHeader, body?: Buffer): Promise<void> =>
+    new Promise((resolve, reject) => pack.entry(header, body ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
+
+  const walk = async (rel: string): Promise<void> => {
+    const names = (await readdir(rel ? join(root, rel) : root)).sort();
+    for (const name of names) {
+      const r = rel ? `${rel}/${name}` : name;
+      if (opts.exclude?.(r)) continue;
+      const abs = join(root, r);
+      const st = await lstat(abs);
+      const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: new Date(Math.floor(st.mtimeMs / 1000) * 1000) };
+      if (st.isDirectory()) {
+        await add({ ...base, name: `${r}/`, type: 'directory' });
+        await walk(r);
+        continue;
+      }
+      if ((st.mode & S_IFMT) === S_IFSOCK) continue;
+      if (st.nlink > 1) {
+        const key = `${st.dev}:${st.ino}`;
+        const first = seen.get(key);
+        if (first !== undefined) {
+          await add({ ...base, name: r, type: 'link', linkname: first });
+          continue;
+        }
+        seen.set(key, r);
+      }
+      if (st.isSymbolicLink()) {
+        await add({ ...base, name: r, type: 'symlink', linkname: await readlink(abs) });
+      } else if (st.isFile()) {
+        await new Promise<void>((resolve, reject) => {
+          const sink = pack.entry({ ...base, name: r, type: 'file', size: st.size }, (err) => (err ? reject(err) : resolve()));
+          copyInto(abs, sink).catch(reject);
+        });
+      } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+        const rdev = st.rdev;
+        // glibc's makedev layout: major in bits 8-19 (and 32+), minor in 0-7 and 20-31.
+        const devmajor = ((rdev >> 8) & 0xfff) | Math.floor(rdev / 2 ** 32) & ~0xfff;
+        const devminor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+        await add({ ...base, name: r, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor, devminor });
+      } else if (st.isFIFO()) {
+        await add({ ...base, name: r, type: 'fifo' });
+      }
+    }
+  };
+
+  walk('')
+    .then(() => pack.finalize())
+    .catch((err: unknown) => pack.destroy(err instanceof Error ? err : new Error(String(err))));
+  return toNodeReadable(pack);
+}
+
+export type TarHeader = Partial<tar.Header> & { name: string };
+
+// tar-stream's streams are streamx streams: feed them by hand, hand out a Node Readable.
+async function copyInto(path: string, sink: ReturnType<tar.Pack['entry']>): Promise<void> {
+  for await (const chunk of createReadStream(path)) {
+    if (!sink.write(chunk as Buffer)) await new Promise<void>((resolve) => sink.once('drain', () => resolve()));
+  }
+  sink.end(null);
+}
+
+export function toNodeReadable(pack: tar.Pack): Readable {
+  const out = Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
+  out.once('close', () => pack.destroy(null));
+  return out;
+}

@@ -1,0 +1,439 @@
+import { spawn, execFile } from 'node:child_process';
+import { mkdir, readFile, rm, stat, open, readdir } from 'node:fs/promises';
+import { constants as fsc, watch, type FSWatcher } from 'node:fs';
+import { join, dirname } from 'node:path';
+import type { Socket } from 'node:net';
+import type { AttachSession, ContainerRuntime, CreateOptions, ExitInfo, RuncState, SpecInput } from './types.js';
+import { buildSpec, readHostInfo, type HostInfo } from './oci-spec.js';
+import { resolveUser } from './user.js';
+import { openAttachSession } from './attach.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
+import { BerthError, notFound } from '../util/errors.js';
+
+export interface ConmonRuntimeOptions {
+  execRoot: string; // tmpfs-like: state that must not outlive a reboot
+  runcPath?: string;
+  conmonPath?: string;
+  createTimeoutMs?: number;
+}
+
+export interface ConmonCreateOptions extends CreateOptions {
+  // Docker's StdinOnce (`run -i` attached): the first attach client that ends its input
+  // closes the container's stdin. Without it stdin stays open across attaches (`run -di`),
+  // which conmon calls --leave-stdin-open.
+  stdinOnce?: boolean;
+}
+
+export interface ConmonExitInfo extends ExitInfo {
+  oomKilled: boolean;
+}
+
+// A failed `runc create`, with the exit code Docker records for it (moby's
+// translateContainerdStartErr: 127 command not found, 126 not executable).
+export class OciRuntimeError extends Error {
+  constructor(readonly runcMessage: string, readonly exitCode: number) {
+    super(`failed to create shim task: OCI runtime create failed: ${runcMessage}: unknown`);
+    this.name = 'OciRuntimeError';
+  }
+}
+
+export function exitCodeForRuncError(message: string, command = ''): number {
+  const m = message.toLowerCase();
+  if (m.includes(command.toLowerCase()) && (m.includes('executable file not found') || m.includes('no such file or directory'))) return 127;
+  if (m.includes('permission denied')) return 126;
+  return 128;
+}
+
+// A failed runc command other than create; the message is runc's own.
+export class RuncError extends Error {
+  constructor(readonly command: string, readonly runcMessage: string) {
+    super(runcMessage);
+    this.name = 'RuncError';
+  }
+}
+
+const DEFAULT_CREATE_TIMEOUT = 120_000;
+
+export class ConmonRuntime implements ContainerRuntime {
+  private readonly runc: string;
+  private readonly conmon: string;
+  private readonly runcRoot: string;
+  private readonly exitDir: string;
+  private readonly bundles: string;
+  private readonly createTimeout: number;
+  private host: Promise<HostInfo> | null = null;
+  private ready: Promise<void> | null = null;
+  private readonly exitListeners = new Set<(info: ExitInfo) => void>();
+  private exitWatcher: FSWatcher | null = null;
+  // Exit files already reported, by id and mtime: inotify may say "rename" more than once.
+  private readonly reported = new Map<string, number>();
+
+  constructor(opts: ConmonRuntimeOptions) {
+    this.runc = opts.runcPath ?? '/usr/sbin/runc';
+    this.conmon = opts.conmonPath ?? '/usr/bin/conmon';
+    this.runcRoot = join(opts.execRoot, 'runc');
+    this.exitDir = join(opts.execRoot, 'exits');
+    this.bundles = join(opts.execRoot, 'containers');
+    this.createTimeout = opts.createTimeoutMs ?? DEFAULT_CREATE_TIMEOUT;
+  }
+
+  bundleDir(id: string): string {
+    return join(this.bundles, id);
+  }
+
+  private init(): Promise<void> {
+    this.ready ??= Promise.all([this.runcRoot, this.exitDir, this.bundles].map((d) => mkdir(d, { recursive: true, mode: 0o711 })))
+      .then(() => undefined, (err: unknown) => {
+        this.ready = null;
+        throw err;
+      });
+    return this.ready;
+  }
+
+  private hostInfo(): Promise<HostInfo> {
+    this.host ??= readHostInfo(false).catch((err: unknown) => {
+      this.host = null;
+      throw err;
+    });
+    return this.host;
+  }
+
+  // ---- create --------------------------------------------------------------------------
+
+  async create(spec: SpecInput, opts: ConmonCreateOptions): Promise<{ pid: number; conmonPid: number }> {
+    await this.init();
+    const bundle = this.bundleDir(spec.id);
+    // A bundle left by a crash would make conmon find stale pidfiles and sockets.
+    await rm(bundle, { recursive: true, force: true });
+    await rm(join(this.exitDir, spec.id), { force: true });
+    this.reported.delete(spec.id);
+    await mkdir(bundle, { recursive: true, mode: 0o700 });
+
+    const [host, user] = await Promise.all([
+      spec.privileged ? readHostInfo(true) : this.hostInfo(),
+      resolveUser(spec.rootfs, spec.user, spec.groupAdd),
+    ]);
+    await writeJsonAtomic(join(bundle, 'config.json'), buildSpec({ ...spec, tty: opts.tty }, host, user));
+    await mkdir(dirname(opts.logPath), { recursive: true });
+
+    try {
+      const pid = await this.runConmon(spec.id, bundle, opts);
+      const conmonPid = Number((await readFile(join(bundle, 'conmon.pid'), 'utf8')).trim());
+      return { pid, conmonPid };
+    } catch (err) {
+      await this.runcCmd(['delete', '--force', spec.id]).catch(() => {});
+      await rm(bundle, { recursive: true, force: true }).catch(() => {});
+      if (err instanceof OciRuntimeError) {
+        throw new OciRuntimeError(err.runcMessage, exitCodeForRuncError(err.runcMessage, spec.args[0] ?? ''));
+      }
+      throw err;
+    }
+  }
+
+  private conmonArgs(id: string, bundle: string, opts: ConmonCreateOptions): string[] {
+    const args = [
+      '--api-version', '1',
+      '--cid', id,
+      '--cuuid', id,
+      '--name', id,
+      '--runtime', this.runc,
+      '--bundle', bundle,
+      '--persist-dir', bundle, // conmon writes "oom" here when the kernel OOM-kills the container
+      '--container-pidfile', join(bundle, 'pidfile'),
+      '--conmon-pidfile', join(bundle, 'conmon.pid'),
+      '--log-path', `k8s-file:${opts.logPath}`,
+      '--exit-dir', this.exitDir,
+      // The attach socket lives in the bundle itself; clients reach it through
+      // /proc/self/fd/<dirfd>/attach, so sun_path's 108 bytes never matter.
+      '--full-attach',
+      '--log-level', 'error',
+      '--runtime-arg', '--root', '--runtime-arg', this.runcRoot,
+      // With --log, runc's stderr carries only the bare error message, which conmon
+      // forwards on the sync pipe.
+      '--runtime-arg', '--log-format=json', '--runtime-arg', '--log', '--runtime-arg', join(bundle, 'runc.log'),
+    ];
+    if (opts.tty) args.push('--terminal');
+    if (opts.openStdin) {
+      args.push('--stdin');
+      if (!opts.stdinOnce) args.push('--leave-stdin-open');
+    }
+    return args;
+  }
+
+  // conmon forks twice: the process we spawn exits at once, leaving a daemon that is no child
+  // of berthd and shares no pipe that it needs with it, so the container outlives berthd.
+  // The daemon reports on _OCI_SYNCPIPE (fd 3): {"data": pid} once `runc create` is done,
+  // or {"data": -1, "message": runc's stderr} when it failed.
+  private runConmon(id: string, bundle: string, opts: ConmonCreateOptions): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.conmon, this.conmonArgs(id, bundle, opts), {
+        cwd: bundle,
+        stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' },
+        detached: true,
+      });
+      const sync = child.stdio[3] as Socket;
+      let syncText = '';
+      let stderr = '';
+      let exited: number | null = null;
+      let result: { data: number; message?: string } | null = null;
+      let settled = false;
+
+      const settle = (err: Error | null, pid?: number): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        sync.destroy();
+        child.stderr?.destroy();
+        if (err) reject(err);
+        else resolve(pid as number);
+      };
+      const check = (): void => {
+        if (result === null) return;
+        if (result.data > 0) {
+          // The pidfile is written by conmon's first process before it exits.
+          if (exited !== null) settle(null, result.data);
+          return;
+        }
+        settle(new OciRuntimeError((result.message ?? 'runc create failed').trim(), 128));
+      };
+      const timer = setTimeout(() => {
+        settle(new Error(`conmon for ${id}: no answer from runc create after ${this.createTimeout} ms`));
+        void this.killMonitor(id);
+      }, this.createTimeout);
+
+      child.stderr?.setEncoding('utf8');
+      child.stderr?.on('data', (s: string) => { stderr += s; });
+      sync.setEncoding('utf8');
+      sync.on('data', (s: string) => {
+        syncText += s;
+        const nl = syncText.indexOf('\n');
+        if (nl < 0 || result) return;
+        try {
+          result = JSON.parse(syncText.slice(0, nl)) as { data: number; message?: string };
+        } catch {
+          settle(new Error(`conmon for ${id}: bad sync message ${JSON.stringify(syncText.slice(0, nl))}`));
+          return;
+        }
+        check();
+      });
+      sync.on('error', () => {});
+      // EOF without a message: conmon died before runc create finished.
+      sync.on('end', () => {
+        if (result) return;
+        settle(new Error(`conmon for ${id} failed${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
+      });
+      child.on('error', (err) => settle(new Error(`cannot run ${this.conmon}: ${err.message}`)));
+      child.on('exit', (code, signal) => {
+        exited = code ?? -1;
+        if (code !== 0) {
+          settle(new Error(`conmon for ${id} exited with ${signal ?? code}${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
+          return;
+        }
+        check();
+      });
+    });
+  }
+
+  // ---- runc commands -------------------------------------------------------------------
+
+  private runcCmd(args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile(this.runc, ['--root', this.runcRoot, '--log-format', 'json', ...args], { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+        if (!err) return resolve(stdout);
+        reject(new RuncError(args[0], runcErrorMessage(stderr) || err.message));
+      });
+    });
+  }
+
+  async start(id: string): Promise<void> {
+    await this.runcCmd(['start', id]);
+  }
+
+  async kill(id: string, signal: number, all = false): Promise<void> {
+    await this.runcCmd(all ? ['kill', '--all', id, String(signal)] : ['kill', id, String(signal)]);
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.runcCmd(['pause', id]);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.runcCmd(['resume', id]);
+  }
+
+  async state(id: string): Promise<RuncState | null> {
+    try {
+      const out = JSON.parse(await this.runcCmd(['state', id])) as RuncState;
+      return { id: out.id, pid: out.pid, status: out.status, bundle: out.bundle };
+    } catch (err) {
+      if (err instanceof RuncError && /does not exist/.test(err.runcMessage)) return null;
+      throw err;
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.init();
+    try {
+      await this.runcCmd(['delete', '--force', id]);
+    } catch (err) {
+      if (!(err instanceof RuncError && /does not exist/.test(err.runcMessage))) throw err;
+    }
+    // conmon writes the exit file after the container is gone: let it finish so no exit
+    // file (and no onExit call) appears after the container was removed.
+    await this.waitMonitorGone(id, 10_000);
+    await rm(this.bundleDir(id), { recursive: true, force: true });
+    await rm(join(this.exitDir, id), { force: true });
+    this.reported.delete(id);
+  }
+
+  // ---- conmon's files ------------------------------------------------------------------
+
+  async exitInfo(id: string): Promise<ConmonExitInfo | null> {
+    const path = join(this.exitDir, id);
+    let text: string;
+    let mtime: Date;
+    try {
+      [text, mtime] = await Promise.all([readFile(path, 'utf8'), stat(path).then((s) => s.mtime)]);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    const code = Number.parseInt(text.trim(), 10);
+    const oomKilled = await stat(join(this.bundleDir(id), 'oom')).then(() => true, () => false);
+    return { id, exitCode: Number.isNaN(code) ? -1 : code, finishedAt: mtime, oomKilled };
+  }
+
+  private async monitorPid(id: string): Promise<number | null> {
+    try {
+      const pid = Number((await readFile(join(this.bundleDir(id), 'conmon.pid'), 'utf8')).trim());
+      return pid > 0 ? pid : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async monitorAlive(id: string): Promise<boolean> {
+    const pid = await this.monitorPid(id);
+    return pid !== null && (await isLiveConmon(pid));
+  }
+
+  private async waitMonitorGone(id: string, timeoutMs: number): Promise<void> {
+    const pid = await this.monitorPid(id);
+    if (pid === null) return;
+    const deadline = Date.now() + timeoutMs;
+    let delay = 5;
+    while (await isLiveConmon(pid)) {
+      if (Date.now() > deadline) {
+        process.kill(pid, 'SIGKILL');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 100);
+    }
+  }
+
+  private async killMonitor(id: string): Promise<void> {
+    const pid = await this.monitorPid(id);
+    if (pid !== null && (await isLiveConmon(pid))) process.kill(pid, 'SIGKILL');
+  }
+
+  onExit(fn: (info: ExitInfo) => void): () => void {
+    this.exitListeners.add(fn);
+    if (!this.exitWatcher) void this.startExitWatcher();
+    return () => {
+      this.exitListeners.delete(fn);
+      if (this.exitListeners.size === 0) {
+        this.exitWatcher?.close();
+        this.exitWatcher = null;
+      }
+    };
+  }
+
+  private async startExitWatcher(): Promise<void> {
+    await this.init();
+    if (this.exitWatcher || this.exitListeners.size === 0) return;
+    // conmon writes <exit-dir>/<id> with g_file_set_contents: a temp file renamed into place,
+    // so each exit shows up as one "rename" of a file named after the container.
+    this.exitWatcher = watch(this.exitDir, (_event, name) => {
+      if (name && !name.includes('.')) void this.reportExit(name.toString());
+    });
+    this.exitWatcher.on('error', () => {});
+    // Exits that landed between init and the watch starting.
+    for (const name of await readdir(this.exitDir)) if (!name.includes('.')) void this.reportExit(name);
+  }
+
+  private async reportExit(id: string): Promise<void> {
+    const info = await this.exitInfo(id).catch(() => null);
+    if (!info) return;
+    const key = info.finishedAt.getTime();
+    if (this.reported.get(id) === key) return;
+    this.reported.set(id, key);
+    for (const fn of this.exitListeners) fn(info);
+  }
+
+  // ---- stdio ---------------------------------------------------------------------------
+
+  async attach(id: string, streams: { stdin: boolean; stdout: boolean; stderr: boolean }): Promise<AttachSession> {
+    const path = join(this.bundleDir(id), 'attach');
+    try {
+      return await openAttachSession(path, streams);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const errno = (err as NodeJS.ErrnoException).errno;
+      // ENOENT: no bundle; ECONNREFUSED (111): conmon is gone.
+      if (code === 'ENOENT' || errno === 2 || errno === 111) throw notFound(`container ${id} has no running monitor to attach to`);
+      throw err;
+    }
+  }
+
+  // conmon's ctl fifo: "<type> <height> <width>\n", type 1 = resize the tty.
+  async resize(id: string, height: number, width: number): Promise<void> {
+    if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0) {
+      throw new BerthError('InvalidParameter', `invalid terminal size ${height}x${width}`);
+    }
+    let fh;
+    try {
+      // Non-blocking: with conmon gone nobody reads the fifo and a blocking open would hang.
+      fh = await open(join(this.bundleDir(id), 'ctl'), fsc.O_WRONLY | fsc.O_NONBLOCK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENXIO') throw notFound(`container ${id} has no running monitor`);
+      throw err;
+    }
+    try {
+      await fh.write(`1 ${height} ${width}\n`);
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+// runc --log-format json writes one JSON object per line on stderr; the error is the last
+// "error"/"fatal" message.
+export function runcErrorMessage(stderr: string): string {
+  let msg = '';
+  for (const line of stderr.split('\n')) {
+    const t = line.trim();
+    if (!t) continue;
+    try {
+      const rec = JSON.parse(t) as { level?: string; msg?: string };
+      if (rec.msg && (rec.level === 'error' || rec.level === 'fatal')) msg = rec.msg;
+    } catch {
+      msg = t;
+    }
+  }
+  return msg;
+}
+
+// A pid from a pidfile is only conmon's while /proc says so: pids get reused, and a zombie
+// (state Z) waiting for its reaper is already dead.
+async function isLiveConmon(pid: number): Promise<boolean> {
+  try {
+    const st = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const m = /^\d+ \((.*)\) (\S)/s.exec(st);
+    return m !== null && m[1] === 'conmon' && m[2] !== 'Z';
+  } catch {
+    return false;
+  }
+}
