@@ -92,35 +92,49 @@ async function countRunning(client: Client, ids: readonly string[], cfg: Latency
   return ids.filter((id) => shown.some((s) => id.startsWith(s) || s.startsWith(id))).length;
 }
 
-/** Removes what the subject made; never interrupted, since it is the cleanup. */
+/**
+ * Removes the containers the subject made, one `rm -f` per client; ids leave `made` only once
+ * their removal succeeded, so the final cleanup can retry the rest. Never interrupted, since
+ * it is the cleanup.
+ */
 async function removeMade(s: Subject): Promise<void> {
-  while (s.made.length) {
-    const client = s.made[0].client;
+  for (const client of new Set(s.made.map((m) => m.client))) {
     const ids = s.made.filter((m) => m.client === client).map((m) => m.id);
-    s.made = s.made.filter((m) => m.client !== client);
     const r = await call(client, ['rm', '-f', ...ids]);
     if (r.code !== 0) throw new Error(describeFailure(`${client.label}: rm -f`, r));
+    s.made = s.made.filter((m) => m.client !== client);
   }
 }
 
-/** `count` × `run -d`, alternating between the subjects' `clientIndex`-th clients. */
-async function detachedBatch(subjects: Subject[], clientIndex: number, cfg: LatencyConfig): Promise<void> {
+/**
+ * cfg.detached rounds of `run -d`, each round one call per listed client index of every
+ * engine, so that the clients measured together see the same load. Totals are per client.
+ */
+async function detachedBatch(subjects: Subject[], clientIndexes: readonly number[], cfg: LatencyConfig): Promise<void> {
   const args = ['run', '-d', ...cfg.runArgs, 'busybox', 'sleep', '600'];
-  const inBatch = subjects.filter((s) => s.live && s.engine.clients[clientIndex]);
+  const inBatch = subjects.filter((s) => s.live && clientIndexes.some((c) => s.engine.clients[c]));
   if (inBatch.length === 0) return;
-  const labels = inBatch.map((s) => `${s.engine.name} via ${s.engine.clients[clientIndex].label}`);
+  const labels = inBatch.flatMap((s) =>
+    clientIndexes.filter((c) => s.engine.clients[c]).map((c) => `${s.engine.name} via ${s.engine.clients[c].label}`),
+  );
   cfg.progress(`${cfg.detached} × run -d busybox sleep 600: ${labels.join(', ')}`);
-  const totals = new Map<Subject, number>(inBatch.map((s) => [s, 0]));
+  const totals = subjects.map((s) => s.engine.clients.map(() => 0));
   for (let i = 0; i < cfg.detached; i++) {
-    await eachLive(inBatch, async (s) => {
-      const client = s.engine.clients[clientIndex];
-      const r = await mustCall(client, args, cfg);
-      s.made.push({ client, id: parseId(client, r) });
-      totals.set(s, totals.get(s)! + r.ms);
-    });
+    for (const c of clientIndexes) {
+      await eachLive(inBatch, async (s) => {
+        const client = s.engine.clients[c];
+        if (!client) return;
+        const r = await mustCall(client, args, cfg);
+        s.made.push({ client, id: parseId(client, r) });
+        totals[subjects.indexOf(s)][c] += r.ms;
+      });
+    }
   }
   for (const s of inBatch) {
-    if (s.live) s.result.clients[clientIndex].detachedTotalMs = totals.get(s)!;
+    if (!s.live) continue;
+    for (const c of clientIndexes) {
+      if (s.engine.clients[c]) s.result.clients[c].detachedTotalMs = totals[subjects.indexOf(s)][c];
+    }
   }
 }
 
@@ -170,20 +184,21 @@ export async function measureEngines(engines: readonly Engine[], cfg: LatencyCon
       });
     }
 
-    // (b) the detached batch with each engine's own CLI, then (c) memory with it running.
-    await detachedBatch(subjects, 0, cfg);
+    // (b) the detached batch of each engine's own CLI, then (c) memory with it running.
+    // Only then the other clients' batches: a daemon that had handled twice the containers
+    // would carry their garbage into its memory figure.
+    await detachedBatch(subjects, [0], cfg);
     await eachLive(subjects, async (s) => {
       const ids = s.made.map((m) => m.id);
       const running = await countRunning(s.engine.clients[0], ids, cfg);
       if (running !== ids.length) s.result.notes.push(`only ${running} of ${ids.length} containers were running when memory was measured`);
       s.result.loaded = { ...(await measureEngineMemory(await s.engine.processSpec())), running };
     });
-    await eachLive(subjects, removeMade);
-
-    // The other clients' detached batches (the docker CLI against berthd).
-    for (let c = 1; c < maxClients; c++) {
-      await detachedBatch(subjects, c, cfg);
-      await eachLive(subjects, removeMade);
+    await eachLive(subjects, (s) => removeMade(s));
+    const otherClients = Array.from({ length: Math.max(0, maxClients - 1) }, (_, i) => i + 1);
+    if (otherClients.length) {
+      await detachedBatch(subjects, otherClients, cfg);
+      await eachLive(subjects, (s) => removeMade(s));
     }
   } finally {
     for (const s of subjects) {

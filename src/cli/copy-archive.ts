@@ -55,7 +55,8 @@ function clean(p: string): string {
 // archive.SplitPathDirEntry: "/a/b/" → ["/a", "b"]; "a/." → ["a", "."].
 export function splitPathDirEntry(p: string): [dir: string, base: string] {
   let cleaned = clean(p);
-  if (path.posix.basename(p) === '.') cleaned = cleaned === '/' ? '/.' : `${cleaned}/.`;
+  if (cleaned === '/') return ['/', '/'];
+  if (path.posix.basename(p) === '.') cleaned = `${cleaned}/.`;
   return [path.posix.dirname(cleaned), path.posix.basename(cleaned)];
 }
 

@@ -8,7 +8,7 @@ import { newId } from '../util/ids.js';
 import { parseSignal } from '../util/signals.js';
 import { ContainerStore } from './container-store.js';
 import { mergeCreateConfig, type CreateBody, type ImageRunConfig } from './create-config.js';
-import { etcMounts, writeEtcFiles } from './etc-files.js';
+import { ensureEtcFiles, etcMounts, writeEtcFiles, type EtcFilesInput } from './etc-files.js';
 import { generateName, isValidName } from './names.js';
 import { ZERO_TIME, type ContainerRecord } from './types.js';
 import { Waiters, type WaitCondition } from './waiters.js';
@@ -100,16 +100,10 @@ export class ContainerService {
     const dir = this.store.dir(id);
     try {
       await mkdir(dir, { recursive: true });
-      await this.deps.layers.createRw(id, image.topChainId);
-      await writeEtcFiles(dir, {
-        hostname: rec.Config.Hostname,
-        domainname: rec.Config.Domainname,
-        extraHosts: rec.HostConfig.ExtraHosts ?? [],
-        dns: rec.HostConfig.Dns ?? [],
-        dnsSearch: rec.HostConfig.DnsSearch ?? [],
-        dnsOptions: rec.HostConfig.DnsOptions ?? [],
-        addresses: [],
-      });
+      // Independent: the layer store and the container's own directory. Both settle before
+      // any cleanup below, so none races a write still under way.
+      const made = await Promise.allSettled([this.deps.layers.createRw(id, image.topChainId), writeEtcFiles(dir, etcInput(rec))]);
+      for (const r of made) if (r.status === 'rejected') throw r.reason;
       await this.store.save(rec);
     } catch (err) {
       this.store.releaseName(name, id);
@@ -126,19 +120,26 @@ export class ContainerService {
 
   async start(ref: string): Promise<void> {
     const rec0 = this.store.resolve(ref);
+    let failedToRun = false;
     await this.lock.run(rec0.Id, async () => {
       const rec = this.store.resolve(rec0.Id);
       if (rec.State.Paused) throw conflict(`cannot start a paused container, try unpause instead`);
       if (rec.State.Running) throw notModified('container already started');
       if (rec.State.Status === 'removing') throw conflict(`container is marked for removal and cannot be started`);
+      failedToRun = true;
       await this.startLocked(rec);
+      failedToRun = false;
+    }).catch(async (err) => {
+      // As Docker: a --rm container that cannot run is removed (the CLI waits for that).
+      if (failedToRun && rec0.HostConfig.AutoRemove) await this.remove(rec0.Id, { force: true, volumes: true }).catch(() => {});
+      throw err;
     });
   }
 
   private async startLocked(rec: ContainerRecord): Promise<void> {
     const { layers, runtime } = this.deps;
     const dir = this.store.dir(rec.Id);
-    const rootfs = await layers.mountRw(rec.Id);
+    const [rootfs] = await Promise.all([layers.mountRw(rec.Id), ensureEtcFiles(dir, etcInput(rec))]);
     try {
       if (rec.Config.WorkingDir) await mkdir(join(rootfs, rec.Config.WorkingDir), { recursive: true });
       const { pid, conmonPid } = await runtime.create(
@@ -196,8 +197,8 @@ export class ContainerService {
     if (!rec) return;
     await this.lock.run(rec.Id, async () => {
       if (!rec.State.Running && rec.State.Status !== 'paused') return;
-      await this.deps.runtime.delete(rec.Id).catch(() => {});
-      await this.deps.layers.unmountRw(rec.Id).catch(() => {});
+      // Independent once the process is gone: runc's state and the rootfs mount.
+      await Promise.all([this.deps.runtime.delete(rec.Id).catch(() => {}), this.deps.layers.unmountRw(rec.Id).catch(() => {})]);
       rec.State = {
         ...rec.State,
         Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0,
@@ -367,6 +368,18 @@ export interface AttachStreams {
   stdin: boolean;
   stdout: boolean;
   stderr: boolean;
+}
+
+function etcInput(rec: ContainerRecord): EtcFilesInput {
+  return {
+    hostname: rec.Config.Hostname,
+    domainname: rec.Config.Domainname,
+    extraHosts: rec.HostConfig.ExtraHosts ?? [],
+    dns: rec.HostConfig.Dns ?? [],
+    dnsSearch: rec.HostConfig.DnsSearch ?? [],
+    dnsOptions: rec.HostConfig.DnsOptions ?? [],
+    addresses: [],
+  };
 }
 
 function validateHostConfig(h: ContainerRecord['HostConfig']): void {

@@ -1,6 +1,6 @@
-import { readFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../util/atomic-write.js';
 import type { SpecMount } from '../runtime/types.js';
 
 // /etc/hostname, /etc/hosts and /etc/resolv.conf live in the container's directory and
@@ -53,14 +53,35 @@ export function resolvConfContent(host: string, input: EtcFilesInput): string {
   return out.join('\n') + '\n';
 }
 
+const etcFiles = ['hostname', 'hosts', 'resolv.conf'] as const;
+
+// Renamed into place, so a reader never sees half a file, but not synced: the files are
+// derived from the container's config, and ensureEtcFiles rewrites any that a crash emptied.
+async function writeDerived(path: string, content: string): Promise<void> {
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, content);
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+}
+
 export async function writeEtcFiles(dir: string, input: EtcFilesInput): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  const [hostResolv] = await Promise.all([readFile('/etc/resolv.conf', 'utf8').catch(() => ''), mkdir(dir, { recursive: true })]);
   await Promise.all([
-    writeFileAtomic(join(dir, 'hostname'), `${input.hostname}\n`),
-    writeFileAtomic(join(dir, 'hosts'), hostsContent(input)),
-    writeFileAtomic(join(dir, 'resolv.conf'), resolvConfContent(hostResolv, input)),
+    writeDerived(join(dir, 'hostname'), `${input.hostname}\n`),
+    writeDerived(join(dir, 'hosts'), hostsContent(input)),
+    writeDerived(join(dir, 'resolv.conf'), resolvConfContent(hostResolv, input)),
   ]);
+}
+
+// Before a start: none of the three is ever empty when whole, so a missing or empty one is
+// what an unsynced write left after a crash, and all three are written again.
+export async function ensureEtcFiles(dir: string, input: EtcFilesInput): Promise<void> {
+  const sizes = await Promise.all(etcFiles.map((f) => stat(join(dir, f)).then((st) => st.size, () => 0)));
+  if (sizes.some((n) => n === 0)) await writeEtcFiles(dir, input);
 }
 
 export function etcMounts(dir: string, readonly: boolean): SpecMount[] {

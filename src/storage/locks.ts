@@ -18,3 +18,37 @@ export class KeyedMutex {
     }
   }
 }
+
+// Any number of shared holders at once, or one exclusive holder. A waiting exclusive
+// holder stops new shared ones from entering, so a stream of them cannot starve it.
+export class SharedExclusiveLock {
+  private holders = 0;
+  private exclusiveHeld: Promise<void> | null = null;
+  private drained: (() => void) | null = null;
+  private readonly exclusives = new KeyedMutex();
+
+  async shared<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.exclusiveHeld) await this.exclusiveHeld;
+    this.holders++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.holders === 0) this.drained?.();
+    }
+  }
+
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.exclusives.run('', async () => {
+      let release!: () => void;
+      this.exclusiveHeld = new Promise<void>((resolve) => (release = resolve));
+      try {
+        if (this.holders > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+        this.drained = null;
+        return await fn();
+      } finally {
+        this.exclusiveHeld = null;
+        release();
+      }
+    });
+  }
+}

@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, readlink, realpath, rename, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, readlink, realpath, rename, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { writeFileAtomic } from '../util/atomic-write.js';
 import { conflict, invalid, notFound } from '../util/errors.js';
 import { newId } from '../util/ids.js';
 import { chainId, isDigest } from './chain-id.js';
 import { diskUsage } from './disk-usage.js';
 import { populateInitLayer } from './init-layer.js';
-import { KeyedMutex } from './locks.js';
-import { isMountPoint, removeTree, unmountUnder } from './mounts.js';
+import { KeyedMutex, SharedExclusiveLock } from './locks.js';
+import { isMountedOver, removeTree, unmountOver, unmountUnder } from './mounts.js';
 import { mount } from './syscalls.js';
 import { applyLayerTar } from './tar-apply.js';
 import { listChanges } from './changes.js';
@@ -26,6 +25,13 @@ import type { GraphDriverData, LayerInfo, LayerStore } from './types.js';
 //   layerdb/mounts/<id>/{mount-id,init-id,parent}             a container's rw layer
 // Metadata is written last and atomically (a directory renamed into place), so whatever a
 // crash leaves without it is garbage that init() removes.
+//
+// A container's init layer <id>-init has Docker's files (link, lower, diff), but its diff is
+// a symlink to <image-layer>/init, built once per image layer: the placeholders depend only
+// on the image, sit read-only below the container's upper dir, and looking them up through
+// every image layer was most of the cost of a create. A scratch container (no image layer)
+// gets a diff of its own.
+const sharedInitDir = 'init';
 
 const tmpPrefix = '.tmp-';
 // Mount data is copied into one page by the kernel; 4096 is the smallest page Linux uses.
@@ -59,14 +65,25 @@ async function drain(stream: Readable | AsyncIterable<unknown>): Promise<void> {
   }
 }
 
+async function writeSynced(path: string, content: string): Promise<void> {
+  const fh = await open(path, 'wx', 0o644);
+  try {
+    await fh.writeFile(content);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 // Writes files into a fresh directory and renames it to dest in one step: dest either
-// does not exist or is complete.
+// does not exist or is complete. The files are synced in parallel (one journal commit
+// serves them all) and need no rename of their own: nobody reads the temp dir.
 async function writeDirAtomic(dest: string, files: Record<string, string>): Promise<void> {
   const parent = resolve(dest, '..');
   const tmp = `${parent}/${tmpName()}`;
   await mkdir(tmp);
   try {
-    for (const [name, content] of Object.entries(files)) await writeFileAtomic(`${tmp}/${name}`, content);
+    await Promise.all(Object.entries(files).map(([name, content]) => writeSynced(`${tmp}/${name}`, content)));
     await rename(tmp, dest);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
@@ -79,10 +96,14 @@ export class Overlay2Store implements LayerStore {
   private layerDb: string; // <dataRoot>/layerdb/sha256
   private mountDb: string; // <dataRoot>/layerdb/mounts
   private readonly cache = new Map<string, LayerInfo>();
-  // Commits of new layers and rw layers, and garbage collection, run one at a time, so
-  // nothing is stacked on a layer while it is being removed.
-  private readonly commitLock = new KeyedMutex();
+  // Nothing is stacked on a layer while garbage collection may remove it: rw layers are made
+  // under the shared side (side by side), new layers are committed and garbage collected
+  // under the exclusive side (one at a time).
+  private readonly commitLock = new SharedExclusiveLock();
   private readonly rwLock = new KeyedMutex();
+  // Shared init dirs known to exist (by cacheId), and the ones being built.
+  private readonly initsBuilt = new Set<string>();
+  private readonly initJobs = new Map<string, Promise<void>>();
   // Parents of extractions in progress: garbage collection leaves them alone.
   private readonly pins = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<LayerInfo>>();
@@ -104,6 +125,7 @@ export class Overlay2Store implements LayerStore {
     this.layerDb = `${root}/layerdb/sha256`;
     this.mountDb = `${root}/layerdb/mounts`;
     this.cache.clear();
+    this.initsBuilt.clear();
     await this.removeLeftovers();
   }
 
@@ -161,7 +183,7 @@ export class Overlay2Store implements LayerStore {
   }
 
   async removeUnreferenced(keep: Set<string>): Promise<string[]> {
-    return this.commitLock.run('', async () => {
+    return this.commitLock.exclusive(async () => {
       const all = await this.list();
       const byId = new Map(all.map((l) => [l.chainId, l]));
       const live = new Set<string>();
@@ -174,7 +196,8 @@ export class Overlay2Store implements LayerStore {
       keep.forEach(mark);
       [...this.pins.keys()].forEach(mark);
       // A container's rw layer holds its image layers, whatever the caller keeps.
-      for (const id of await this.rwIds()) mark(await readText(`${this.mountDb}/${id}/parent`));
+      const parents = await Promise.all((await this.rwIds()).map((id) => readText(`${this.mountDb}/${id}/parent`)));
+      parents.forEach(mark);
       const depth = (l: LayerInfo): number => {
         let d = 0;
         for (let p = l.parent; p !== null; p = byId.get(p)?.parent ?? null) d++;
@@ -206,43 +229,54 @@ export class Overlay2Store implements LayerStore {
   async createRw(id: string, parentChainId: string | null): Promise<void> {
     this.checkId(id);
     await this.rwLock.run(id, () =>
-      this.commitLock.run('', async () => {
+      this.commitLock.shared(async () => {
         if (await exists(`${this.mountDb}/${id}`)) throw conflict(`rw layer for ${id} already exists`);
         const parent = parentChainId === null ? null : await this.get(parentChainId);
         if (parentChainId !== null && !parent) throw notFound(`layer ${parentChainId} does not exist`);
-        const parentLower = parent ? await this.lowerChain(parent.cacheId) : '';
-        const imageLayers = parentChainId === null ? [] : await this.layerDiffDirs(parentChainId);
-
-        // Leftovers of an interrupted create or remove under these names have no metadata.
-        await removeTree(`${this.home}/${id}`);
-        await removeTree(`${this.home}/${id}-init`);
+        const [parentLower] = await Promise.all([
+          parent ? this.lowerChain(parent.cacheId) : '',
+          parent ? this.ensureSharedInit(parent) : null,
+          // Leftovers of an interrupted create or remove under these names have no metadata;
+          // a fresh id has none, and then mountinfo need not be read.
+          ...[`${this.home}/${id}`, `${this.home}/${id}-init`].map(async (dir) => {
+            if (await exists(dir)) await removeTree(dir);
+          }),
+        ]);
         const initTmp = `${this.home}/${tmpName()}`;
         const rwTmp = `${this.home}/${tmpName()}`;
         const initLink = newLinkId();
         const rwLink = newLinkId();
         try {
-          await mkdir(`${initTmp}/diff`, { recursive: true });
-          await mkdir(`${initTmp}/work`);
-          await writeFile(`${initTmp}/link`, initLink);
-          if (parentLower) await writeFile(`${initTmp}/lower`, parentLower);
-          await populateInitLayer(`${initTmp}/diff`, imageLayers);
-
-          await mkdir(`${rwTmp}/diff`, { recursive: true });
-          await mkdir(`${rwTmp}/work`);
-          await mkdir(`${rwTmp}/merged`);
-          await writeFile(`${rwTmp}/link`, rwLink);
-          await writeFile(`${rwTmp}/lower`, parentLower ? `l/${initLink}:${parentLower}` : `l/${initLink}`);
-
-          await rename(initTmp, `${this.home}/${id}-init`);
-          await rename(rwTmp, `${this.home}/${id}`);
-          await symlink(`../${id}-init/diff`, `${this.home}/l/${initLink}`);
-          await symlink(`../${id}/diff`, `${this.home}/l/${rwLink}`);
+          await Promise.all([mkdir(initTmp), mkdir(rwTmp)]);
+          await Promise.all([
+            parent
+              ? symlink(`../${parent.cacheId}/${sharedInitDir}`, `${initTmp}/diff`)
+              : mkdir(`${initTmp}/diff`).then(() => populateInitLayer(`${initTmp}/diff`, [])),
+            writeFile(`${initTmp}/link`, initLink),
+            parentLower ? writeFile(`${initTmp}/lower`, parentLower) : null,
+            mkdir(`${rwTmp}/diff`),
+            mkdir(`${rwTmp}/work`),
+            mkdir(`${rwTmp}/merged`),
+            writeFile(`${rwTmp}/link`, rwLink),
+            writeFile(`${rwTmp}/lower`, parentLower ? `l/${initLink}:${parentLower}` : `l/${initLink}`),
+          ]);
+          // The short links may dangle for a moment: init() removes links to dirs that have
+          // no metadata, so their order against the renames does not matter.
+          await Promise.all([
+            rename(initTmp, `${this.home}/${id}-init`),
+            rename(rwTmp, `${this.home}/${id}`),
+            symlink(`../${id}-init/diff`, `${this.home}/l/${initLink}`),
+            symlink(`../${id}/diff`, `${this.home}/l/${rwLink}`),
+          ]);
           const meta: Record<string, string> = { 'mount-id': id, 'init-id': `${id}-init` };
           if (parentChainId !== null) meta.parent = parentChainId;
           await writeDirAtomic(`${this.mountDb}/${id}`, meta);
         } catch (err) {
-          for (const dir of [initTmp, rwTmp, `${this.home}/${id}-init`, `${this.home}/${id}`]) await removeTree(dir);
-          for (const link of [initLink, rwLink]) await unlink(`${this.home}/l/${link}`).catch(() => {});
+          // Nothing was mounted under these: plain removal, no mountinfo.
+          await Promise.all(
+            [initTmp, rwTmp, `${this.home}/${id}-init`, `${this.home}/${id}`].map((dir) => rm(dir, { recursive: true, force: true })),
+          );
+          await Promise.all([initLink, rwLink].map((link) => unlink(`${this.home}/l/${link}`).catch(() => {})));
           throw err;
         }
       }),
@@ -256,7 +290,7 @@ export class Overlay2Store implements LayerStore {
       const dir = `${this.home}/${id}`;
       const merged = `${dir}/merged`;
       await mkdir(merged, { recursive: true });
-      if (await isMountPoint(merged)) return merged;
+      if (await isMountedOver(merged)) return merged;
       const lower = (await readText(`${dir}/lower`)) ?? '';
       // index=off as Docker does: with the index on (a kernel default on some distros) an
       // upper dir remembers its lower dirs and refuses a mount after they change.
@@ -283,13 +317,16 @@ export class Overlay2Store implements LayerStore {
 
   async unmountRw(id: string): Promise<void> {
     this.checkId(id);
-    await this.rwLock.run(id, () => unmountUnder(`${this.home}/${id}/merged`));
+    await this.rwLock.run(id, () => unmountOver(`${this.home}/${id}/merged`));
   }
 
   async removeRw(id: string): Promise<void> {
     this.checkId(id);
     await this.rwLock.run(id, async () => {
-      await unmountUnder(`${this.home}/${id}`);
+      const dirs = [`${this.home}/${id}`, `${this.home}/${id}-init`];
+      // Removal deletes recursively, so here mountinfo is read after all (once): whatever
+      // is mounted anywhere below must go first.
+      await unmountUnder(...dirs);
       // Metadata goes first: from then on the layer is garbage, whatever else a crash leaves.
       const meta = `${this.mountDb}/${id}`;
       const doomedMeta = `${this.mountDb}/${tmpName()}`;
@@ -300,7 +337,7 @@ export class Overlay2Store implements LayerStore {
           throw err;
         },
       );
-      for (const dir of [`${this.home}/${id}`, `${this.home}/${id}-init`]) await this.removeLayerDir(dir);
+      await Promise.all(dirs.map((dir) => this.removeLayerDir(dir, false)));
       if (hadMeta) await rm(doomedMeta, { recursive: true, force: true });
     });
   }
@@ -376,7 +413,7 @@ export class Overlay2Store implements LayerStore {
       }
       const chain = chainId(parent?.chainId ?? null, diffId);
       const size = await diskUsage(`${tmp}/diff`);
-      return await this.commitLock.run('', async () => {
+      return await this.commitLock.exclusive(async () => {
         const have = await this.get(chain);
         if (have) return have;
         if (parent && !(await this.get(parent.chainId))) throw notFound(`layer ${parent.chainId} does not exist`);
@@ -409,15 +446,43 @@ export class Overlay2Store implements LayerStore {
     const doomedMeta = `${this.layerDb}/${tmpName()}`;
     await rename(`${this.layerDb}/${layer.chainId.slice(7)}`, doomedMeta);
     this.cache.delete(layer.chainId);
+    this.initsBuilt.delete(layer.cacheId);
     await this.removeLayerDir(`${this.home}/${layer.cacheId}`);
     await rm(doomedMeta, { recursive: true, force: true });
   }
 
-  // Removes a layer dir and its short link.
-  private async removeLayerDir(dir: string): Promise<void> {
+  // Removes a layer dir and its short link; checkMounts false when the caller has just
+  // detached everything below dir.
+  private async removeLayerDir(dir: string, checkMounts = true): Promise<void> {
     const link = await readText(`${dir}/link`);
     if (link) await unlink(`${this.home}/l/${link}`).catch(() => {});
-    await removeTree(dir);
+    if (checkMounts) await removeTree(dir);
+    else await rm(dir, { recursive: true, force: true });
+  }
+
+  // The init placeholders for containers of this image layer, built once (see the top).
+  private async ensureSharedInit(layer: LayerInfo): Promise<void> {
+    if (this.initsBuilt.has(layer.cacheId)) return;
+    const dest = `${this.home}/${layer.cacheId}/${sharedInitDir}`;
+    let job = this.initJobs.get(layer.cacheId);
+    if (!job) {
+      job = (async () => {
+        if (await exists(dest)) return;
+        // Built aside and renamed into place: it exists whole or not at all, and a crash
+        // leaves only a temp dir that init() removes.
+        const tmp = `${this.home}/${tmpName()}`;
+        try {
+          await mkdir(tmp);
+          await populateInitLayer(tmp, await this.layerDiffDirs(layer.chainId));
+          await rename(tmp, dest);
+        } finally {
+          await rm(tmp, { recursive: true, force: true });
+        }
+      })().finally(() => this.initJobs.delete(layer.cacheId));
+      this.initJobs.set(layer.cacheId, job);
+    }
+    await job;
+    this.initsBuilt.add(layer.cacheId);
   }
 
   // What goes in the `lower` file of a layer stacked directly on the layer in cacheId.

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, readFile, readdir, rmdir } from 'node:fs/promises';
+import { mkdtemp, rm, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -31,8 +31,9 @@ export class TestDaemon {
     this.cgroupParent = `/berth-test-${dir.slice(-6)}`;
   }
 
-  static async start(): Promise<TestDaemon> {
+  static async start(daemonJson: Record<string, unknown> = {}): Promise<TestDaemon> {
     const d = new TestDaemon(await mkdtemp('/tmp/berth-it-'));
+    await writeFile(join(d.dir, 'daemon.json'), JSON.stringify(daemonJson));
     await d.spawn();
     return d;
   }

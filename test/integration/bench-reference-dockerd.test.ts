@@ -16,7 +16,7 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const script = join(repoRoot, 'scripts/reference-dockerd.sh');
 const haveDocker = (await runCommand('sh', ['-c', 'command -v dockerd'])).code === 0;
 
-test('reference dockerd: start, run, crash, stop, nothing left', { skip: !haveDocker && 'dockerd is not installed (scripts/reference-dockerd.sh start installs it)' }, async (t) => {
+test('reference dockerd: start, run, crash, stop, nothing left', { skip: process.env.BERTH_TEST_BENCH !== '1' ? 'set BERTH_TEST_BENCH=1 to test the reference dockerd harness' : !haveDocker && 'dockerd is not installed (scripts/reference-dockerd.sh start installs it)' }, async (t) => {
   // Its own directory, so a reference dockerd someone else runs in /tmp/berth-bench is untouched.
   const dir = await mkdtemp('/tmp/refdocker-test-');
   const env = { ...process.env, REFDOCKER_DIR: dir };
