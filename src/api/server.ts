@@ -25,12 +25,18 @@ export interface ApiServerOptions {
 export class ApiServer {
   private readonly router = new Router();
   readonly server: Server;
+  // Hijacked connections leave the http server's books: close() must end them itself.
+  private readonly hijacked = new Set<Duplex>();
 
   constructor(private readonly opts: ApiServerOptions) {
     this.router.add(opts.routes);
     this.server = createServer({ keepAlive: true }, (req, res) => void this.dispatch(req, res, res.socket!, Buffer.alloc(0)));
     // docker's attach/exec hijack the connection with "Connection: Upgrade".
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.dispatch(req, null, socket, head));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.hijacked.add(socket);
+      socket.once('close', () => this.hijacked.delete(socket));
+      void this.dispatch(req, null, socket, head);
+    });
     this.server.keepAliveTimeout = 60_000;
     this.server.headersTimeout = 0;
     this.server.requestTimeout = 0;
@@ -60,6 +66,7 @@ export class ApiServer {
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
+      for (const s of this.hijacked) s.destroy();
     });
   }
 

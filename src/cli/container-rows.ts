@@ -2,7 +2,7 @@ import type { ContainerSummary, PortSummary } from '../client/types.js';
 import { familiarName, familiarString, parseNormalizedNamed } from '../image/reference.js';
 import { displayWidth } from '../util/go-template.js';
 import { goQuote } from './flags.js';
-import { goTimeString, humanDuration, humanSizeWithPrecision } from './units.js';
+import { goTimeString, humanDuration, humanSizeWithPrecision } from '../util/units.js';
 
 // The fields of docker's ContainerContext (cli/command/formatter/container.go):
 // what `ps` prints and what `--format` templates can name.

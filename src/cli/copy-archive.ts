@@ -3,8 +3,7 @@ import { lstat, mkdir, readdir, readlink, stat, symlink, link, chmod, utimes, op
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
-import type { Header } from 'tar-stream';
+import type { Header, Pack } from 'tar-stream';
 
 type HeaderArg = Partial<Header> & Pick<Header, 'name'>;
 import { goFileError } from './opts/kvfile.js';
@@ -12,6 +11,20 @@ import { goFileError } from './opts/kvfile.js';
 // The client side of `cp`, after moby's pkg/archive copy.go: what the archive is
 // named inside the tar, how it is renamed to land where the user asked, and
 // extraction that never writes outside the destination directory.
+
+type TarLib = typeof import('tar-stream');
+let tarLib: TarLib | undefined;
+
+// tar-stream is imported at run time, by a name esbuild leaves alone, so its
+// ~80 kB stay out of the CLI bundle that every command parses at start-up.
+async function loadTar(): Promise<TarLib> {
+  if (!tarLib) {
+    const name = 'tar-stream';
+    const mod = (await import(name)) as TarLib & { default?: TarLib };
+    tarLib = mod.default ?? mod;
+  }
+  return tarLib;
+}
 
 // Go's os.FileMode bits as the daemon reports them in X-Docker-Container-Path-Stat.
 const MODE_DIR = 2 ** 31;
@@ -95,7 +108,8 @@ export function rebaseName(name: string, from: string, to: string): string {
   return name;
 }
 
-export function rebaseArchive(input: Readable, from: string, to: string): Readable {
+export async function rebaseArchive(input: Readable, from: string, to: string): Promise<Readable> {
+  const tar = await loadTar();
   const extract = tar.extract();
   const pack = tar.pack();
   extract.on('entry', (header, stream, next) => {
@@ -111,7 +125,7 @@ export function rebaseArchive(input: Readable, from: string, to: string): Readab
   return pack as unknown as Readable;
 }
 
-async function addPath(pack: tar.Pack, abs: string, name: string): Promise<void> {
+async function addPath(pack: Pack, abs: string, name: string): Promise<void> {
   const st = await lstat(abs);
   const base = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
   if (st.isDirectory()) {
@@ -130,7 +144,7 @@ async function addPath(pack: tar.Pack, abs: string, name: string): Promise<void>
   // Sockets, devices and fifos are skipped: there is nothing portable to send.
 }
 
-function entry(pack: tar.Pack, header: HeaderArg): Promise<void> {
+function entry(pack: Pack, header: HeaderArg): Promise<void> {
   return new Promise((resolve, reject) => pack.entry(header, (err) => (err ? reject(err) : resolve())));
 }
 
@@ -146,6 +160,7 @@ export async function tarResource(src: CopyInfo, followLink: boolean): Promise<R
       /* not a link */
     }
   }
+  const tar = await loadTar();
   const pack = tar.pack();
   addPath(pack, target, base).then(
     () => pack.finalize(),
@@ -188,6 +203,7 @@ function inside(root: string, name: string): string {
 // Untar with moby's cp options: no chown, and no replacing a directory by a
 // non-directory (or the reverse).
 export async function extractTo(input: Readable, dstDir: string): Promise<void> {
+  const tar = await loadTar();
   const extract = tar.extract();
   extract.on('entry', (header, stream, next) => {
     handle(header, stream as unknown as Readable).then(

@@ -1,7 +1,7 @@
 import type { HistoryItem, ImageSummary } from '../client/types.js';
 import { familiarName, parseNormalizedNamed } from '../image/reference.js';
 import { ellipsis, truncateId } from './container-rows.js';
-import { goTimeString, humanDuration, humanSize, humanSizeWithPrecision, rfc3339 } from './units.js';
+import { goTimeString, humanDuration, humanSize, humanSizeWithPrecision, rfc3339 } from '../util/units.js';
 
 // docker's imageContext and historyContext (cli/command/formatter/image.go,
 // cli/command/image/formatter_history.go).

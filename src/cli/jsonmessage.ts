@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { readJsonMessages, type JsonMessage, type JsonProgressDetail } from '../client/json-stream.js';
 import type { TerminalOut } from './command.js';
-import { humanSize, formatGoDuration } from './units.js';
+import { humanSize, formatGoDuration } from '../util/units.js';
 
 // Renders a pull/import/load progress stream as docker's jsonmessage package
 // does: on a terminal each layer id keeps its own line, updated in place with

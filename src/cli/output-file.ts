@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,7 +14,8 @@ export async function streamToOutput(ctx: CliContext, output: string, what: stri
     return;
   }
   const target = path.resolve(output);
-  const tmp = path.join(path.dirname(target), `.tmp-${path.basename(target)}${randomBytes(4).toString('hex')}`);
+  // A name unique to this process; 'wx' below refuses to clobber anything.
+  const tmp = path.join(path.dirname(target), `.tmp-${path.basename(target)}-${process.pid}-${Date.now()}`);
   let file;
   try {
     file = createWriteStream(tmp, { mode: 0o600, flags: 'wx' });

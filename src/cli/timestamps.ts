@@ -1,4 +1,4 @@
-import { parseGoDuration } from './units.js';
+import { parseGoDuration } from '../util/units.js';
 
 // moby's timetypes.GetTimestamp: a Go duration ("10m") counts back from now; an
 // RFC 3339-ish date becomes "<seconds>.<nanoseconds>"; a Unix timestamp passes through.

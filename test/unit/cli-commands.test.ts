@@ -371,3 +371,28 @@ test('global flags, unknown commands and help', async () => {
   assert.equal(r.code, 1);
   assert.equal(r.stderr, 'invalid bind address format: bogus://x\n');
 });
+
+test('help pages have docker layout', async () => {
+  let r = await runBerth(undefined, ['wait', '--help']);
+  assert.equal(
+    r.stdout,
+    'Usage:  berth wait CONTAINER [CONTAINER...]\n\nBlock until one or more containers stop, then print their exit codes\n\n' +
+      'Aliases:\n  berth container wait, berth wait\n',
+  );
+  r = await runBerth(undefined, ['container', 'kill', '--help']);
+  assert.equal(
+    r.stdout,
+    'Usage:  berth container kill [OPTIONS] CONTAINER [CONTAINER...]\n\nKill one or more running containers\n\n' +
+      'Aliases:\n  berth container kill, berth kill\n\nOptions:\n  -s, --signal string   Signal to send to the container\n',
+  );
+  r = await runBerth(undefined, ['image', 'prune', '--help']);
+  assert.equal(
+    r.stdout,
+    'Usage:  berth image prune [OPTIONS]\n\nRemove unused images\n\nOptions:\n' +
+      '  -a, --all             Remove all unused images, not just dangling ones\n' +
+      '      --filter filter   Provide filter values (e.g. "until=<timestamp>")\n' +
+      '  -f, --force           Do not prompt for confirmation\n',
+  );
+  r = await runBerth(undefined, ['stop', '--help']);
+  assert.match(r.stdout, /\nOptions:\n  -s, --signal string   Signal to send to the container\n  -t, --timeout int     Seconds to wait before killing the container\n$/);
+});

@@ -67,7 +67,7 @@ test('tar a local tree, rename it, extract it; entries outside the destination a
   await symlink('a.txt', path.join(root, 'src/link'));
   const archive = await tarResource({ path: path.join(root, 'src'), exists: true, isDir: true }, false);
   await mkdir(path.join(root, 'out'));
-  await extractTo(rebaseArchive(archive, 'src', 'copy'), path.join(root, 'out'));
+  await extractTo(await rebaseArchive(archive, 'src', 'copy'), path.join(root, 'out'));
   assert.equal(await readFile(path.join(root, 'out/copy/a.txt'), 'utf8'), 'A');
   assert.equal(await readFile(path.join(root, 'out/copy/sub/b.txt'), 'utf8'), 'B');
   assert.equal((await stat(path.join(root, 'out/copy/sub/b.txt'))).mode & 0o777, 0o600);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bytesSize, formatG, formatGoDuration, humanDuration, humanSize, humanSizeWithPrecision, parseGoDuration, ramInBytes, fromHumanSize } from '../../src/cli/units.js';
+import { bytesSize, formatG, formatGoDuration, humanDuration, humanSize, humanSizeWithPrecision, parseGoDuration, ramInBytes, fromHumanSize } from '../../src/util/units.js';
 
 test('humanDuration (go-units HumanDuration)', () => {
   const s = 1000;
@@ -108,4 +108,27 @@ test('Go durations', () => {
   assert.equal(formatGoDuration(3600e9), '1h0m0s');
   assert.equal(formatGoDuration(500e6), '500ms');
   assert.equal(formatGoDuration(12e9), '12s');
+});
+
+test('log timestamps (moby timetypes.GetTimestamp)', async () => {
+  const { getTimestamp } = await import('../../src/cli/timestamps.js');
+  const ref = new Date(Date.UTC(2024, 0, 2, 12, 0, 0));
+  assert.equal(getTimestamp('10m', ref), String(ref.getTime() / 1000 - 600));
+  assert.equal(getTimestamp('1h30m', ref), String(ref.getTime() / 1000 - 5400));
+  assert.equal(getTimestamp('2013-01-02T13:23:37Z', ref), '1357133017.000000000');
+  assert.equal(getTimestamp('2013-01-02T13:23:37.5Z', ref), '1357133017.500000000');
+  assert.equal(getTimestamp('2013-01-02T13:23:37+01:00', ref), '1357129417.000000000');
+  assert.equal(getTimestamp('1700000000', ref), '1700000000');
+  assert.equal(getTimestamp('1700000000.123', ref), '1700000000.123');
+  assert.equal(getTimestamp('0', ref), '0');
+  assert.throws(() => getTimestamp('yesterday', ref), /failed to parse value as time or duration: "yesterday"/);
+});
+
+test('CSV records as encoding/csv reads --mount and --network values', async () => {
+  const { parseCsvRecord } = await import('../../src/cli/opts/validators.js');
+  assert.deepEqual(parseCsvRecord('type=bind,src=/a,dst=/b'), ['type=bind', 'src=/a', 'dst=/b']);
+  assert.deepEqual(parseCsvRecord('"a,b",c'), ['a,b', 'c']);
+  assert.deepEqual(parseCsvRecord('"say ""hi""",x,'), ['say "hi"', 'x', '']);
+  assert.throws(() => parseCsvRecord('a"b'), /bare " in non-quoted-field/);
+  assert.throws(() => parseCsvRecord('"ab'), /extraneous or missing " in quoted-field/);
 });

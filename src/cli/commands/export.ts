@@ -1,6 +1,5 @@
 import { exactArgs, type CliContext, type CommandSpec } from '../command.js';
 import type { ParsedFlags } from '../flags.js';
-import { streamToOutput } from '../output-file.js';
 
 export const exportCommand: CommandSpec = {
   name: 'export',
@@ -12,6 +11,7 @@ export const exportCommand: CommandSpec = {
   run: async (ctx: CliContext, flags: ParsedFlags, args: string[]) => {
     const output = flags.string('output');
     if (output === '' && ctx.io.stdout.isTTY) throw new Error('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+    const { streamToOutput } = await import('../output-file.js');
     await streamToOutput(ctx, output, 'failed to export container', () => ctx.client().containerExport(args[0]));
   },
 };

@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { createReadStream, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { minArgs, type CliContext, type CommandSpec } from '../command.js';
 import type { ParsedFlags } from '../flags.js';
@@ -33,8 +32,8 @@ export const importCommand: CommandSpec = {
     } else {
       // Open first so a missing file fails before anything is sent.
       try {
-        const fh = await open(source, 'r');
-        body = createReadStream('', { fd: fh.fd });
+        const fd = openSync(source, 'r');
+        body = createReadStream('', { fd });
       } catch (err) {
         throw goFileError('open', source, err);
       }

@@ -3,7 +3,7 @@ import { StatusError, noArgs, type CliContext, type CommandSpec } from '../comma
 import type { ParsedFlags } from '../flags.js';
 import { compile, run } from '../formatter.js';
 import { INSPECT_FORMAT_HELP } from '../opts/filters.js';
-import { bytesSize } from '../units.js';
+import { bytesSize } from '../../util/units.js';
 import { clientVersionInfo } from './version.js';
 
 // `berth info`: docker's prettyPrintInfo over GET /info, line for line.

@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { createReadStream, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { noArgs, type CliContext, type CommandSpec } from '../command.js';
 import type { ParsedFlags } from '../flags.js';
@@ -25,8 +24,8 @@ export const loadCommand: CommandSpec = {
       input = ctx.io.stdin;
     } else {
       try {
-        const fh = await open(inputPath, 'r');
-        input = createReadStream('', { fd: fh.fd });
+        const fd = openSync(inputPath, 'r');
+        input = createReadStream('', { fd });
       } catch (err) {
         throw goFileError('open', inputPath, err);
       }

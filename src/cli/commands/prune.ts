@@ -1,7 +1,7 @@
 import { noArgs, type CliContext, type CommandSpec } from '../command.js';
 import type { ParsedFlags } from '../flags.js';
 import { confirm } from '../prompt.js';
-import { humanSize } from '../units.js';
+import { humanSize } from '../../util/units.js';
 import type { FilterMap } from '../opts/filters.js';
 import { addFilter } from '../opts/filters.js';
 import type { FlagSpec } from '../flags.js';

@@ -1,6 +1,5 @@
 import { minArgs, type CliContext, type CommandSpec } from '../command.js';
 import type { ParsedFlags } from '../flags.js';
-import { streamToOutput } from '../output-file.js';
 
 export const saveCommand: CommandSpec = {
   name: 'save',
@@ -15,6 +14,7 @@ export const saveCommand: CommandSpec = {
   run: async (ctx: CliContext, flags: ParsedFlags, args: string[]) => {
     const output = flags.string('output');
     if (output === '' && ctx.io.stdout.isTTY) throw new Error('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+    const { streamToOutput } = await import('../output-file.js');
     await streamToOutput(ctx, output, 'failed to save image', () => ctx.client().imageSave(args));
   },
 };

@@ -5,7 +5,7 @@ import type { ParsedFlags } from '../flags.js';
 import { renderList } from '../formatter.js';
 import { filterFlag, formatFlag, type FilterMap } from '../opts/filters.js';
 import { truncateId } from '../container-rows.js';
-import { bytesSize, humanSizeWithPrecision } from '../units.js';
+import { bytesSize, humanSizeWithPrecision } from '../../util/units.js';
 
 // `berth stats`: docker's StatsEntry math over GET /containers/{id}/stats?stream=0
 // (the daemon samples twice, so precpu_stats gives the CPU delta).

@@ -4,7 +4,7 @@ import { noArgs, type CliContext, type CommandSpec } from '../command.js';
 import type { ParsedFlags } from '../flags.js';
 import { renderList } from '../formatter.js';
 import { confirm } from '../prompt.js';
-import { humanSize } from '../units.js';
+import { humanSize } from '../../util/units.js';
 import { addFilter, formatFlag, type FilterMap } from '../opts/filters.js';
 import { CONTAINER_HEADERS, containerRow } from '../container-rows.js';
 import { IMAGE_HEADERS, imageRows } from '../image-rows.js';

@@ -1,6 +1,6 @@
 import { minArgs, type CliContext, type CommandSpec } from '../command.js';
 import type { FlagSpec, ParsedFlags } from '../flags.js';
-import { ramInBytes } from '../units.js';
+import { ramInBytes } from '../../util/units.js';
 import { parseCPUs, parseRestartPolicy } from '../opts/validators.js';
 
 const bytes = (raw: string): number => ramInBytes(raw);

@@ -5,7 +5,7 @@ import type { ParsedFlags } from '../flags.js';
 import { FormatError, compile, run } from '../formatter.js';
 import { INSPECT_FORMAT_HELP } from '../opts/filters.js';
 import { alignTabs } from '../../util/go-template.js';
-import { ansic } from '../units.js';
+import { ansic } from '../../util/units.js';
 
 // `berth version`: docker's layout (a tabwriter with minwidth 20, padding 1). The
 // client part prints even when the daemon is unreachable; the error follows.

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { isIP } from 'node:net';
 import { type FlagSpec, type ParsedFlags } from '../flags.js';
-import { parseGoDuration, ramInBytes } from '../units.js';
+import { parseGoDuration, ramInBytes } from '../../util/units.js';
 import {
   parseCPUs,
   parseCsvRecord,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parseGoBool } from '../flags.js';
-import { ramInBytes } from '../units.js';
+import { ramInBytes } from '../../util/units.js';
 import { parseCsvRecord } from './validators.js';
 
 // --mount (docker's opts.MountOpt) and -v (internal/volumespec), parsed client

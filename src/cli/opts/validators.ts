@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { parseGoInt, parseGoUint } from '../flags.js';
-import { ramInBytes } from '../units.js';
+import { ramInBytes } from '../../util/units.js';
 
 // docker/cli's opts validators, with its error texts. Each takes the raw flag
 // value and returns what the option stores, or throws.
