@@ -195,23 +195,76 @@ export class ContainerService {
   private async handleExit(info: ExitInfo): Promise<void> {
     const rec = this.store.get(info.id);
     if (!rec) return;
+    let removed = false;
     await this.lock.run(rec.Id, async () => {
       if (!rec.State.Running && rec.State.Status !== 'paused') return;
-      // Independent once the process is gone: runc's state and the rootfs mount.
-      await Promise.all([this.deps.runtime.delete(rec.Id).catch(() => {}), this.deps.layers.unmountRw(rec.Id).catch(() => {})]);
       rec.State = {
         ...rec.State,
         Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0,
         ExitCode: info.exitCode, FinishedAt: info.finishedAt.toISOString(),
       };
       delete rec.ConmonPid;
-      await this.store.save(rec);
+      // --rm: removed under this same lock, so the record goes from running to deleted
+      // without an exited state written in between (a crash before the delete reads as an
+      // exit at the next start-up, and is then removed the same way).
+      if (rec.HostConfig.AutoRemove) removed = await this.removeLocked(rec).then(() => true, () => false);
+      if (!removed) {
+        // Independent once the process is gone: runc's state and the rootfs mount.
+        await Promise.all([this.deps.runtime.delete(rec.Id).catch(() => {}), this.deps.layers.unmountRw(rec.Id).catch(() => {})]);
+        rec.State.Status = 'exited';
+        await this.store.save(rec);
+      }
       this.running.get(rec.Id)?.abort();
       this.running.delete(rec.Id);
       this.deps.events.emit('container', 'die', rec.Id, { ...this.attrs(rec), exitCode: String(info.exitCode) });
     });
     this.waiters.exited(rec.Id, info.exitCode);
-    if (rec.HostConfig.AutoRemove) await this.remove(rec.Id, { force: true, volumes: true }).catch(() => {});
+    if (removed) this.removed(rec);
+    else if (rec.HostConfig.AutoRemove) await this.remove(rec.Id, { force: true, volumes: true }).catch(() => {});
+  }
+
+  // Freeze every process through the cgroup freezer (runc pause); state stays on disk.
+  async pause(ref: string): Promise<void> {
+    const rec = this.store.resolve(ref);
+    await this.lock.run(rec.Id, async () => {
+      if (!rec.State.Running) throw conflict(`Container ${rec.Id} is not running`);
+      if (rec.State.Paused) throw conflict(`Container ${rec.Id} is already paused`);
+      await this.deps.runtime.pause(rec.Id);
+      rec.State = { ...rec.State, Status: 'paused', Paused: true };
+      await this.store.save(rec);
+    });
+    this.deps.events.emit('container', 'pause', rec.Id, this.attrs(rec));
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const rec = this.store.resolve(ref);
+    await this.lock.run(rec.Id, async () => {
+      if (!rec.State.Paused) throw conflict(`Container ${rec.Id} is not paused`);
+      await this.deps.runtime.resume(rec.Id);
+      rec.State = { ...rec.State, Status: 'running', Paused: false };
+      await this.store.save(rec);
+    });
+    this.deps.events.emit('container', 'unpause', rec.Id, this.attrs(rec));
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    const rec = this.store.resolve(ref);
+    if (!newName) throw invalid('Neither old nor new names may be empty');
+    if (!isValidName(newName)) throw invalid(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const name = `/${newName.replace(/^\//, '')}`;
+    if (name === rec.Name) throw invalid(`Renaming a container with the same name as its current name`);
+    const oldName = rec.Name;
+    this.store.reserveName(name, rec.Id);
+    rec.Name = name;
+    try {
+      await this.store.save(rec);
+    } catch (err) {
+      rec.Name = oldName;
+      this.store.releaseName(name, rec.Id);
+      throw err;
+    }
+    this.store.releaseName(oldName, rec.Id);
+    this.deps.events.emit('container', 'rename', rec.Id, { ...this.attrs(rec), oldName });
   }
 
   async kill(ref: string, signal: string | undefined): Promise<void> {
@@ -262,13 +315,24 @@ export class ContainerService {
       this.deps.events.emit('container', 'kill', rec.Id, { ...this.attrs(rec), signal: '9' });
       await raceTimeout(exited, 15_000);
     }
-    await this.lock.run(rec.Id, async () => {
-      if (!this.store.get(rec.Id)) return;
-      rec.State.Status = 'removing';
-      await this.deps.runtime.delete(rec.Id).catch(() => {});
-      await this.deps.layers.removeRw(rec.Id);
-      await this.store.delete(rec);
+    const removedHere = await this.lock.run(rec.Id, async () => {
+      // Gone meanwhile (--rm, or another remove): that one reported it.
+      if (!this.store.get(rec.Id)) return false;
+      await this.removeLocked(rec);
+      return true;
     });
+    if (removedHere) this.removed(rec);
+  }
+
+  // Under the container's lock.
+  private async removeLocked(rec: ContainerRecord): Promise<void> {
+    rec.State.Status = 'removing';
+    await this.deps.runtime.delete(rec.Id).catch(() => {});
+    await this.deps.layers.removeRw(rec.Id);
+    await this.store.delete(rec);
+  }
+
+  private removed(rec: ContainerRecord): void {
     this.deps.layersReleased?.();
     this.rejectPendingAttach(rec.Id, new Error('container removed'));
     this.deps.events.emit('container', 'destroy', rec.Id, this.attrs(rec));

@@ -73,7 +73,7 @@ export class Daemon {
         events: this.events,
         counts: () => this.counts(),
       }),
-      ...containerRoutes({ containers: this.containers, layers: this.layers, imageMatches: (imageId, ref) => this.images.matches(imageId, ref) }),
+      ...containerRoutes({ containers: this.containers, layers: this.layers, imageMatches: (imageId, ref) => this.images.matches(imageId, ref), imageSize: async (imageId) => ((await this.images.inspect(imageId)) as { Size: number }).Size }),
       ...imageRoutes(this.images),
       ...berthRoutes(this.images),
     ];

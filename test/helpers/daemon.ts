@@ -62,7 +62,7 @@ export class TestDaemon {
     this.proc = null;
   }
 
-  run(args: string[], opts: { input?: string; env?: Record<string, string>; cli?: 'berth' | 'docker' } = {}): Promise<RunResult> {
+  run(args: string[], opts: { input?: string | Buffer; env?: Record<string, string>; cli?: 'berth' | 'docker' } = {}): Promise<RunResult> {
     const cli = opts.cli ?? 'berth';
     const [cmd, argv] = cli === 'berth' ? [process.execPath, [berthEntry, '-H', this.host, ...args]] : ['docker', ['-H', this.host, ...args]];
     return runCommand(cmd, argv, opts.input, { ...process.env, DOCKER_CONFIG: join(this.dir, 'docker-config'), ...opts.env });
@@ -94,7 +94,7 @@ export class TestDaemon {
   }
 }
 
-export function runCommand(cmd: string, args: string[], input?: string, env?: NodeJS.ProcessEnv): Promise<RunResult> {
+export function runCommand(cmd: string, args: string[], input?: string | Buffer, env?: NodeJS.ProcessEnv): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const p = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

@@ -15,6 +15,7 @@ export interface ContainerRouteDeps {
   containers: ContainerService;
   layers: LayerStore;
   imageMatches(imageId: string, nameOrId: string): Promise<boolean>;
+  imageSize(imageId: string): Promise<number>;
 }
 
 // One router per resource (moby's api/server/router/container): decode, call, encode.
@@ -68,6 +69,30 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
         return new Reply(204);
       },
     },
+    {
+      method: 'POST',
+      path: '/containers/{id}/pause',
+      handler: async (c) => {
+        await svc.pause(c.params.id!);
+        return new Reply(204);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{id}/unpause',
+      handler: async (c) => {
+        await svc.unpause(c.params.id!);
+        return new Reply(204);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{id}/rename',
+      handler: async (c) => {
+        await svc.rename(c.params.id!, c.query.get('name') ?? '');
+        return new Reply(204);
+      },
+    },
     { method: 'POST', path: '/containers/{id}/wait', handler: (c) => wait(svc, c) },
     { method: 'GET', path: '/containers/{id}/logs', handler: (c) => logs(svc, c) },
     { method: 'POST', path: '/containers/{id}/attach', handler: (c) => attach(svc, c) },
@@ -106,7 +131,7 @@ async function list(d: ContainerRouteDeps, c: ApiContext): Promise<unknown> {
       const s = summarize(r, now);
       if (withSize) {
         s.SizeRw = await d.layers.rwSize(r.Id).catch(() => 0);
-        s.SizeRootFs = s.SizeRw;
+        s.SizeRootFs = s.SizeRw + (await d.imageSize(r.Image).catch(() => 0));
       }
       return s;
     }),
@@ -122,7 +147,7 @@ async function inspect(d: ContainerRouteDeps, c: ApiContext): Promise<unknown> {
     logPath: d.containers.logPath(rec.Id),
     graphDriver: await d.layers.rwGraphDriver(rec.Id).catch(() => ({})),
     sizeRw,
-    sizeRootFs: sizeRw,
+    sizeRootFs: sizeRw === undefined ? undefined : sizeRw + (await d.imageSize(rec.Image).catch(() => 0)),
   });
 }
 
