@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pair in runc:runc conmon:conmon iptables:iptables busybox:busybox-static debootstrap:debootstrap ip:iproute2 tmux:tmux; do
+# stress: for the tutorial's resource-limit image (scripts/stress-image.sh).
+for pair in runc:runc conmon:conmon iptables:iptables busybox:busybox-static debootstrap:debootstrap ip:iproute2 tmux:tmux stress:stress ps:procps; do
   cmd=${pair%%:*} pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -18,6 +18,15 @@ export function configDir(opts: GlobalOptions, env: NodeJS.ProcessEnv): string {
   return opts.configDir || env.BERTH_CONFIG || env.DOCKER_CONFIG || path.join(homedir(), '.docker');
 }
 
+// The client config file. An explicit --config, BERTH_CONFIG or DOCKER_CONFIG names the one
+// directory to read; by default ~/.docker/config.json is read as docker does, and
+// ~/.berth/config.json, if present, overrides its keys (e.g. a detachKeys for berth only).
+export function loadClientConfig(opts: GlobalOptions, env: NodeJS.ProcessEnv): ClientConfigFile {
+  if (opts.configDir || env.BERTH_CONFIG || env.DOCKER_CONFIG) return loadConfigFile(configDir(opts, env));
+  const home = env.HOME || homedir();
+  return { ...loadConfigFile(path.join(home, '.docker')), ...loadConfigFile(path.join(home, '.berth')) };
+}
+
 export function loadConfigFile(dir: string): ClientConfigFile {
   try {
     return JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as ClientConfigFile;
@@ -50,7 +59,7 @@ export class Context implements CliContext {
   }
 
   configFile(): ClientConfigFile {
-    this.config ??= loadConfigFile(configDir(this.globals, this.io.env));
+    this.config ??= loadClientConfig(this.globals, this.io.env);
     return this.config;
   }
 

@@ -1,34 +1,24 @@
+import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, readdir, readlink, stat, symlink, link, chmod, utimes, open } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import type { Header, Pack } from 'tar-stream';
+import { goFileError } from './opts/kvfile.js';
+import { loadTar } from './copy-untar.js';
+
+export { extractTo } from './copy-untar.js';
 
 type HeaderArg = Partial<Header> & Pick<Header, 'name'>;
-import { goFileError } from './opts/kvfile.js';
 
-// The client side of `cp`, after moby's pkg/archive copy.go: what the archive is
-// named inside the tar, how it is renamed to land where the user asked, and
-// extraction that never writes outside the destination directory.
-
-type TarLib = typeof import('tar-stream');
-let tarLib: TarLib | undefined;
-
-// tar-stream is imported at run time, by a name esbuild leaves alone, so its
-// ~80 kB stay out of the CLI bundle that every command parses at start-up.
-async function loadTar(): Promise<TarLib> {
-  if (!tarLib) {
-    const name = 'tar-stream';
-    const mod = (await import(name)) as TarLib & { default?: TarLib };
-    tarLib = mod.default ?? mod;
-  }
-  return tarLib;
-}
+// The client side of `cp`, after moby's go-archive copy.go as the docker CLI 28 vendors
+// it: what the archive is named inside the tar, and how it is renamed to land where the
+// user asked. Extraction is in copy-untar.ts.
 
 // Go's os.FileMode bits as the daemon reports them in X-Docker-Container-Path-Stat.
 const MODE_DIR = 2 ** 31;
 const MODE_SYMLINK = 2 ** 27;
+const MODE_DEVICE = 2 ** 26;
+const MODE_IRREGULAR = 2 ** 19;
 
 export interface PathStat {
   name: string;
@@ -48,8 +38,16 @@ export function decodePathStat(header: string | string[] | undefined): PathStat 
   }
 }
 
-export const statIsDir = (s: PathStat): boolean => Math.floor(s.mode / MODE_DIR) % 2 === 1;
-export const statIsSymlink = (s: PathStat): boolean => Math.floor(s.mode / MODE_SYMLINK) % 2 === 1;
+const hasBit = (mode: number, bit: number): boolean => Math.floor(mode / bit) % 2 === 1;
+export const statIsDir = (s: PathStat): boolean => hasBit(s.mode, MODE_DIR);
+export const statIsSymlink = (s: PathStat): boolean => hasBit(s.mode, MODE_SYMLINK);
+
+// command.ValidateOutputPathFileMode, on a Go file mode.
+export function fileModeProblem(mode: number): string | null {
+  if (hasBit(mode, MODE_DEVICE)) return 'got a device';
+  if (hasBit(mode, MODE_IRREGULAR)) return 'got an irregular file';
+  return null;
+}
 
 export interface CopyInfo {
   path: string;
@@ -58,33 +56,129 @@ export interface CopyInfo {
   rebaseName?: string;
 }
 
+export class CopyError extends Error {}
+
 // Go's filepath.Clean.
-function clean(p: string): string {
+export function clean(p: string): string {
   if (p === '') return '.';
   const n = path.posix.normalize(p);
   return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
 }
 
+// filepath.Base.
+function base(p: string): string {
+  const trimmed = p.replace(/\/+$/, '');
+  if (trimmed === '') return p === '' ? '.' : '/';
+  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
+}
+
+const specifiesCurrentDir = (p: string): boolean => base(p) === '.';
+const hasTrailingSeparator = (p: string): boolean => p.endsWith('/');
+
+// A path that says "I am a directory": ends with a separator or "/.".
+export const assertsDirectory = (p: string): boolean => hasTrailingSeparator(p) || specifiesCurrentDir(p);
+
+// archive.PreserveTrailingDotOrSeparator.
+export function preserveTrailingDotOrSeparator(cleaned: string, original: string): string {
+  let out = cleaned;
+  if (!specifiesCurrentDir(out) && specifiesCurrentDir(original)) {
+    if (!hasTrailingSeparator(out)) out += '/';
+    out += '.';
+  }
+  if (!hasTrailingSeparator(out) && hasTrailingSeparator(original)) out += '/';
+  return out;
+}
+
 // archive.SplitPathDirEntry: "/a/b/" → ["/a", "b"]; "a/." → ["a", "."].
 export function splitPathDirEntry(p: string): [dir: string, base: string] {
   let cleaned = clean(p);
-  if (cleaned === '/') return ['/', '/'];
-  if (path.posix.basename(p) === '.') cleaned = `${cleaned}/.`;
-  return [path.posix.dirname(cleaned), path.posix.basename(cleaned)];
+  if (specifiesCurrentDir(p)) cleaned = `${cleaned}/.`;
+  return [path.posix.dirname(cleaned), path.posix.basename(cleaned) || '/'];
 }
 
-// A path that says "I am a directory": ends with a separator or "/.".
-export const assertsDirectory = (p: string): boolean => p.endsWith('/') || p.endsWith('/.') || p === '.';
+// filepath.Abs that keeps a trailing "/" or "/." the user typed.
+export const resolveLocalPath = (p: string): string => preserveTrailingDotOrSeparator(path.resolve(p), p);
 
-// filepath.Abs that keeps a trailing "/" or "/." the user typed (PreserveTrailingDotOrSeparator).
-export function resolveLocalPath(p: string): string {
-  let abs = path.resolve(p);
-  if (p.endsWith('/.') && !abs.endsWith('/.')) abs = `${abs === '/' ? '' : abs}/.`;
-  else if (p.endsWith('/') && !abs.endsWith('/')) abs += '/';
-  return abs;
+// filepath.Join.
+export const joinPath = (dir: string, name: string): string => clean(path.posix.join(dir, name));
+
+// archive.GetRebaseName: a symlink resolved to resolved keeps the trailing "/" or "/." of
+// path, and the copy keeps the name of path when resolving changed it.
+export function getRebaseName(p: string, resolved: string): { path: string; rebaseName?: string } {
+  let out = resolved;
+  if (specifiesCurrentDir(p) && !specifiesCurrentDir(out)) out += '/.';
+  if (hasTrailingSeparator(p) && !hasTrailingSeparator(out)) out += '/';
+  return base(p) !== base(out) ? { path: out, rebaseName: base(p) } : { path: out };
 }
 
-export class CopyError extends Error {}
+// archive.CopyInfoSourcePath (ResolveHostSourcePath): symlinks before the last separator
+// are resolved; the last component too with followLink.
+export async function copyInfoSourcePath(p: string, followLink: boolean): Promise<CopyInfo> {
+  let resolved: string;
+  let rebaseName: string | undefined;
+  if (followLink) {
+    const real = await realpath(p).catch((err: unknown) => {
+      throw goFileError('lstat', p, err);
+    });
+    ({ path: resolved, rebaseName } = getRebaseName(p, real));
+  } else {
+    const slash = p.lastIndexOf('/');
+    const dirPart = p.slice(0, slash + 1) || '.';
+    const basePart = p.slice(slash + 1);
+    const dir = await realpath(dirPart).catch((err: unknown) => {
+      throw goFileError('lstat', clean(dirPart), err);
+    });
+    resolved = `${dir === '/' ? '' : dir}/${basePart}`;
+    if (hasTrailingSeparator(p) && base(p) !== base(resolved)) rebaseName = base(p);
+  }
+  const st = await lstat(resolved).catch((err: unknown) => {
+    throw goFileError('lstat', resolved, err);
+  });
+  return { path: resolved, exists: true, isDir: st.isDirectory(), rebaseName };
+}
+
+// archive.CopyInfoDestinationPath: symlinks at the end are followed (ten at most); a path
+// that does not exist needs an existing parent directory.
+export async function copyInfoDestinationPath(p: string): Promise<CopyInfo> {
+  const original = p;
+  let st = await lstat(p).catch((err: NodeJS.ErrnoException) => err);
+  for (let n = 0; !(st instanceof Error) && st.isSymbolicLink(); n++) {
+    if (n > 10) throw new Error(`too many symlinks in ${original}`);
+    let target = await readlink(p);
+    if (!path.isAbsolute(target)) target = joinPath(splitPathDirEntry(p)[0], target);
+    p = target;
+    st = await lstat(p).catch((err: NodeJS.ErrnoException) => err);
+  }
+  if (!(st instanceof Error)) return { path: p, exists: true, isDir: st.isDirectory() };
+  if (st.code !== 'ENOENT') throw goFileError('lstat', p, st);
+  const [parent] = splitPathDirEntry(p);
+  const pst = await stat(parent).catch((err: unknown) => {
+    throw goFileError('stat', parent, err);
+  });
+  if (!pst.isDirectory()) throw new Error('not a directory');
+  return { path: p, exists: false, isDir: false };
+}
+
+// command.ValidateOutputPath: where a copy out of a container may land.
+export async function validateOutputPath(p: string): Promise<void> {
+  const dir = path.posix.dirname(clean(p));
+  if (dir !== '' && dir !== '.') {
+    const missing = await stat(dir).then(
+      () => false,
+      (err: NodeJS.ErrnoException) => err.code === 'ENOENT',
+    );
+    if (missing) throw new Error(`invalid output path: directory ${JSON.stringify(dir)} does not exist`);
+  }
+  const st = await stat(p).catch((err: NodeJS.ErrnoException) => err);
+  if (st instanceof Error) {
+    if (st.code === 'ENOENT') return;
+    throw goFileError('stat', p, st);
+  }
+  if (st.isDirectory() || st.isFile()) return;
+  if (st.isBlockDevice() || st.isCharacterDevice()) {
+    throw new Error(`invalid output path: ${JSON.stringify(p)} must be a directory or a regular file: got a device`);
+  }
+}
 
 // archive.PrepareArchiveCopy: where to extract and how to rename the top entry.
 export function prepareArchiveCopy(src: CopyInfo, dst: CopyInfo): { dstDir: string; from?: string; to?: string } {
@@ -95,17 +189,22 @@ export function prepareArchiveCopy(src: CopyInfo, dst: CopyInfo): { dstDir: stri
   if (dst.exists && src.isDir) throw new CopyError('cannot copy directory');
   if (dst.exists) return { dstDir, from: srcBase, to: dstBase };
   if (src.isDir) return { dstDir, from: srcBase, to: dstBase };
-  if (assertsDirectory(dst.path)) throw new CopyError('destination directory does not exist');
+  if (assertsDirectory(dst.path)) throw new CopyError('no such directory');
   return { dstDir, from: srcBase, to: dstBase };
 }
 
-// archive.RebaseArchiveEntries: renames "from" and "from/..." to "to" and "to/...".
+// archive.RebaseArchiveEntries: renames "from" and "from/..." to "to" and "to/..."; from
+// "/" (a copy of a container's root) prefixes every name with to.
 export function rebaseName(name: string, from: string, to: string): string {
-  const trimmed = name.replace(/^\.\//, '');
-  if (from === '.') return trimmed === '.' || trimmed === '' ? to : path.posix.join(to, trimmed);
-  if (trimmed === from || trimmed === `${from}/`) return to + (trimmed.endsWith('/') ? '/' : '');
-  if (trimmed.startsWith(`${from}/`)) return to + trimmed.slice(from.length);
-  return name;
+  const oldBase = from.replace(/\/+$/, '');
+  const newBase = to.replace(/\/+$/, '');
+  if (oldBase === '') {
+    const rest = name.replace(/^\/+/, '');
+    return newBase === '' ? rest : `${newBase}/${rest}`;
+  }
+  if (!name.startsWith(oldBase)) return name;
+  const suffix = name.slice(oldBase.length);
+  return suffix === '' || suffix.startsWith('/') ? newBase + suffix : name;
 }
 
 export async function rebaseArchive(input: Readable, from: string, to: string): Promise<Readable> {
@@ -121,136 +220,67 @@ export async function rebaseArchive(input: Readable, from: string, to: string): 
   extract.on('error', (err: Error) => pack.destroy(err));
   input.on('error', (err) => extract.destroy(err));
   input.pipe(extract as unknown as NodeJS.WritableStream);
-  // streamx streams interoperate with node's pipe() and async iteration.
-  return pack as unknown as Readable;
+  return asReadable(pack);
 }
 
-async function addPath(pack: Pack, abs: string, name: string): Promise<void> {
-  const st = await lstat(abs);
-  const base = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
-  if (st.isDirectory()) {
-    await entry(pack, { ...base, name: name.endsWith('/') ? name : `${name}/`, type: 'directory' });
-    for (const child of (await readdir(abs)).sort()) await addPath(pack, path.join(abs, child), path.posix.join(name, child));
-  } else if (st.isSymbolicLink()) {
-    await entry(pack, { ...base, type: 'symlink', linkname: await readlink(abs) });
-  } else if (st.isFile()) {
+// tar-stream's packs are streamx streams: a Node Readable around one is what the HTTP
+// client pipes (and `instanceof Readable` recognises).
+function asReadable(pack: Pack): Readable {
+  return Readable.from(pack as unknown as AsyncIterable<Buffer>, { objectMode: false });
+}
+
+// archive.TarResource(Rebase): the resource under its base name ("." for "dir/.", whose
+// entries are then "./..."), renamed to rebaseName when set; directories first and in
+// lexical order, later names of a multiply-linked file as hardlinks, sockets skipped.
+export async function tarResource(src: CopyInfo): Promise<Readable> {
+  await lstat(src.path).catch((err: unknown) => {
+    throw goFileError('lstat', src.path, err);
+  });
+  const [dir, include] = splitPathDirEntry(src.path);
+  const rebase = (name: string): string => {
+    if (!src.rebaseName) return name;
+    const replacement = src.rebaseName === '/' ? '' : src.rebaseName;
+    const i = name.indexOf(include);
+    return i < 0 ? name : name.slice(0, i) + replacement + name.slice(i + include.length);
+  };
+  const tar = await loadTar();
+  const pack = tar.pack();
+  const links = new Map<string, string>();
+  const add = async (abs: string, name: string): Promise<void> => {
+    const st = await lstat(abs);
+    const entryName = rebase(name);
+    const head = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: new Date(Math.floor(st.mtimeMs / 1000) * 1000) };
+    if (st.isDirectory()) {
+      await entry(pack, { ...head, name: `${entryName}/`, type: 'directory' });
+      for (const child of (await readdir(abs)).sort()) await add(path.join(abs, child), `${name}/${child}`);
+      return;
+    }
+    if (st.isSocket()) return;
+    if (st.nlink > 1) {
+      const first = links.get(`${st.dev}:${st.ino}`);
+      if (first !== undefined) return entry(pack, { ...head, name: entryName, type: 'link', linkname: first });
+      links.set(`${st.dev}:${st.ino}`, entryName);
+    }
+    if (st.isSymbolicLink()) return entry(pack, { ...head, name: entryName, type: 'symlink', linkname: await readlink(abs) });
+    if (st.isFIFO() || st.isCharacterDevice() || st.isBlockDevice()) {
+      const type = st.isFIFO() ? 'fifo' : st.isBlockDevice() ? 'block-device' : 'character-device';
+      return entry(pack, { ...head, name: entryName, type, devmajor: Math.floor(st.rdev / 256) & 0xfff, devminor: st.rdev & 0xff });
+    }
     await new Promise<void>((resolve, reject) => {
-      const w = pack.entry({ ...base, type: 'file', size: st.size }, (err) => (err ? reject(err) : resolve()));
+      const w = pack.entry({ ...head, name: entryName, type: 'file', size: st.size }, (err) => (err ? reject(err) : resolve()));
       const r = createReadStream(abs);
       r.on('error', reject);
       r.pipe(w as unknown as NodeJS.WritableStream);
     });
-  }
-  // Sockets, devices and fifos are skipped: there is nothing portable to send.
+  };
+  const top = include === '.' ? dir : path.join(dir, include);
+  add(top, include).then(
+    () => pack.finalize(),
+    (err: Error) => pack.destroy(err),
+  );
+  return asReadable(pack);
 }
 
 function entry(pack: Pack, header: HeaderArg): Promise<void> {
   return new Promise((resolve, reject) => pack.entry(header, (err) => (err ? reject(err) : resolve())));
-}
-
-// archive.TarResource for a local source: the entry is named after the source's
-// base name ("." for "dir/.", which copies the directory's contents).
-export async function tarResource(src: CopyInfo, followLink: boolean): Promise<Readable> {
-  const [dir, base] = splitPathDirEntry(src.path);
-  let target = base === '.' ? dir : path.join(dir, base);
-  if (followLink) {
-    try {
-      target = path.resolve(dir, await readlink(target));
-    } catch {
-      /* not a link */
-    }
-  }
-  const tar = await loadTar();
-  const pack = tar.pack();
-  addPath(pack, target, base).then(
-    () => pack.finalize(),
-    (err: Error) => pack.destroy(err),
-  );
-  return pack as unknown as Readable;
-}
-
-export async function localCopyInfo(p: string, followLink: boolean): Promise<CopyInfo> {
-  try {
-    const st = followLink ? await stat(p) : await lstat(p);
-    return { path: p, exists: true, isDir: st.isDirectory() };
-  } catch (err) {
-    throw goFileError('lstat', p.replace(/\/\.?$/, '') || '/', err);
-  }
-}
-
-export async function localDestInfo(p: string): Promise<CopyInfo> {
-  try {
-    const st = await stat(p);
-    return { path: p, exists: true, isDir: st.isDirectory() };
-  } catch {
-    const [dir] = splitPathDirEntry(p);
-    try {
-      await stat(dir);
-    } catch (err) {
-      throw goFileError('lstat', dir, err);
-    }
-    return { path: p, exists: false, isDir: false };
-  }
-}
-
-function inside(root: string, name: string): string {
-  const target = path.resolve(root, name);
-  const rel = path.relative(root, target);
-  if (rel.startsWith('..') || path.isAbsolute(rel)) throw new CopyError(`invalid tar entry outside the destination: ${name}`);
-  return target;
-}
-
-// Untar with moby's cp options: no chown, and no replacing a directory by a
-// non-directory (or the reverse).
-export async function extractTo(input: Readable, dstDir: string): Promise<void> {
-  const tar = await loadTar();
-  const extract = tar.extract();
-  extract.on('entry', (header, stream, next) => {
-    handle(header, stream as unknown as Readable).then(
-      () => next(),
-      (err: unknown) => {
-        stream.resume();
-        next(err as Error);
-      },
-    );
-  });
-  async function handle(header: Header, stream: Readable): Promise<void> {
-    const target = inside(dstDir, header.name);
-    const mode = (header.mode ?? 0o644) & 0o7777;
-    const existing = await lstat(target).catch(() => undefined);
-    if (existing) {
-      const isDir = header.type === 'directory';
-      if (existing.isDirectory() !== isDir) {
-        throw new CopyError(`cannot overwrite ${existing.isDirectory() ? 'directory' : 'non-directory'} "${target}" with ${isDir ? 'directory' : 'non-directory'} "${header.name}"`);
-      }
-    }
-    await mkdir(path.dirname(target), { recursive: true });
-    switch (header.type) {
-      case 'directory':
-        if (!existing) await mkdir(target, { mode });
-        else await chmod(target, mode);
-        stream.resume();
-        break;
-      case 'symlink':
-        if (existing) throw new CopyError(`file exists: ${target}`);
-        await symlink(header.linkname ?? '', target);
-        stream.resume();
-        break;
-      case 'link':
-        await link(inside(dstDir, header.linkname ?? ''), target);
-        stream.resume();
-        break;
-      case 'file':
-      case 'contiguous-file': {
-        const fh = await open(target, 'w', mode);
-        await pipeline(stream, fh.createWriteStream());
-        await chmod(target, mode);
-        if (header.mtime) await utimes(target, header.mtime, header.mtime);
-        break;
-      }
-      default:
-        stream.resume();
-    }
-  }
-  await pipeline(input, extract as unknown as NodeJS.WritableStream);
 }

@@ -17,54 +17,55 @@ export class DetachedError extends Error {
   }
 }
 
-// moby/term ToBytes: "ctrl-p,ctrl-q", "a,ctrl-[".
+// moby/term ToBytes: "ctrl-p,ctrl-q", "a,ctrl-[", "DEL". Case matters ("ctrl-P" is no
+// key), as in Go.
+const CTRL_KEYS = '@abcdefghijklmnopqrstuvwxyz[\\]^_';
+
 export function detachKeysToBytes(keys: string): Buffer {
   const out: number[] = [];
   for (const key of keys.split(',')) {
-    if (key.length > 1 && key.startsWith('ctrl-')) {
-      const rest = key.slice(5);
-      if (rest.length !== 1) throw new Error(`Unknown character: '${key}'`);
-      const c = rest.toLowerCase();
-      if (c >= 'a' && c <= 'z') out.push(c.charCodeAt(0) - 'a'.charCodeAt(0) + 1);
-      else if (c === '@') out.push(0);
-      else if (c === '[') out.push(27);
-      else if (c === '\\') out.push(28);
-      else if (c === ']') out.push(29);
-      else if (c === '^') out.push(30);
-      else if (c === '_') out.push(31);
-      else throw new Error(`Unknown character: '${key}'`);
-    } else if (key.length === 1) {
-      out.push(key.charCodeAt(0));
-    } else {
-      throw new Error(`Unknown character: '${key}'`);
-    }
+    const bytes = Buffer.from(key, 'utf8');
+    const ctrl = key.length === 6 && key.startsWith('ctrl-') ? CTRL_KEYS.indexOf(key[5]!) : -1;
+    if (bytes.length === 1) out.push(bytes[0]!);
+    else if (ctrl >= 0) out.push(ctrl);
+    else if (key === 'DEL') out.push(127);
+    else throw new Error(`Unknown character: '${key}'`);
   }
   return Buffer.from(out);
 }
 
-// moby/term's escapeProxy: holds back a partial escape sequence at the start of
-// a read, releases it on a mismatch, and reports a complete one.
+// Watches typed input for the detach sequence, as moby/term's escapeProxy: a partial
+// match is held back until it fails, then released; bytes before a complete match still
+// go out. The byte that broke a match may start a new one (ctrl-p ctrl-p ctrl-q detaches),
+// which is also what berthd does.
 export class EscapeDetector {
   private pos = 0;
 
   constructor(private readonly keys: Buffer) {}
 
-  // Returns the bytes to forward, or 'detach'.
-  feed(chunk: Buffer): Buffer<ArrayBufferLike> | 'detach' {
-    if (this.keys.length === 0) return chunk;
-    for (let i = 0; i < chunk.length; i++) {
-      if (chunk[i] !== this.keys[this.pos]) {
-        const held = this.keys.subarray(0, this.pos);
-        this.pos = 0;
-        return held.length > 0 ? Buffer.concat([held, chunk]) : chunk;
+  scan(chunk: Buffer): { data: Buffer; detached: boolean } {
+    if (this.keys.length === 0) return { data: chunk, detached: false };
+    const out: number[] = [];
+    for (const b of chunk) {
+      if (b === this.keys[this.pos]) {
+        this.pos++;
+        if (this.pos === this.keys.length) {
+          this.pos = 0;
+          return { data: Buffer.from(out), detached: true };
+        }
+        continue;
       }
-      this.pos++;
-      if (this.pos === this.keys.length) {
-        this.pos = 0;
-        return 'detach';
-      }
+      for (let i = 0; i < this.pos; i++) out.push(this.keys[i]!);
+      this.pos = b === this.keys[0] ? 1 : 0;
+      if (this.pos === 0) out.push(b);
     }
-    return Buffer.alloc(0);
+    return { data: Buffer.from(out), detached: false };
+  }
+
+  // The bytes to forward, or 'detach' (dropping what came before it in the chunk).
+  feed(chunk: Buffer): Buffer | 'detach' {
+    const r = this.scan(chunk);
+    return r.detached ? 'detach' : r.data;
   }
 }
 
@@ -160,14 +161,13 @@ export function streamHijacked(s: HijackStreams): HijackSession {
     if (stdin) {
       const onData = (chunk: Buffer | string): void => {
         const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-        const fwd = escape ? escape.feed(buf) : buf;
-        if (fwd === 'detach') {
+        const { data, detached } = escape ? escape.scan(buf) : { data: buf, detached: false };
+        if (data.length > 0) conn.write(data);
+        if (detached) {
           stopInput();
           restoreInput();
           reject(new DetachedError());
-          return;
         }
-        if (fwd.length > 0) conn.write(fwd);
       };
       const onEnd = (): void => {
         if (inputDone) return;

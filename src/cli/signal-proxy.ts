@@ -54,3 +54,9 @@ export function countTerminations(opts: SignalProxyOptions): () => void {
     process.off('SIGTERM', handler);
   };
 }
+
+// What `run`, `start -a` and `attach` install: the proxy when asked for, else docker's
+// "exit only on the third SIGINT/SIGTERM" (its own first signal just cancels its context).
+export function handleSignals(client: EngineClient, id: string, proxy: boolean, opts: SignalProxyOptions): () => void {
+  return proxy ? proxySignals(client, id, opts) : countTerminations(opts);
+}

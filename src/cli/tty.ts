@@ -16,30 +16,42 @@ export interface ResizeTarget {
   isExec: boolean;
 }
 
-async function resize(t: ResizeTarget, out: TerminalOut): Promise<void> {
+export interface MonitorOptions {
+  // `docker attach`: first a size one larger than ours, then ours. A shell redraws its
+  // prompt only when the size really changes, and a re-attach to an unchanged terminal
+  // would otherwise show nothing until the next key.
+  redraw?: boolean;
+}
+
+function resizeTo(t: ResizeTarget, h: number, w: number): Promise<void> {
+  if (h === 0 && w === 0) return Promise.resolve();
+  return t.isExec ? t.client.execResize(t.id, h, w) : t.client.containerResize(t.id, h, w);
+}
+
+function resize(t: ResizeTarget, out: TerminalOut): Promise<void> {
   const [h, w] = ttySize(out);
-  if (h === 0 && w === 0) return;
-  if (t.isExec) await t.client.execResize(t.id, h, w);
-  else await t.client.containerResize(t.id, h, w);
+  return resizeTo(t, h, w);
 }
 
 // Returns a function that stops the monitoring.
-export function monitorTtySize(t: ResizeTarget, out: TerminalOut, err: (line: string) => void): () => void {
+export function monitorTtySize(t: ResizeTarget, out: TerminalOut, err: (line: string) => void, opts: MonitorOptions = {}): () => void {
   let stopped = false;
   const timers: NodeJS.Timeout[] = [];
-  resize(t, out).catch(() => {
-    const retry = (attempt: number): void => {
-      if (stopped) return;
-      const timer = setTimeout(() => {
-        resize(t, out).catch(() => {
-          if (attempt < 9) retry(attempt + 1);
-          else if (!stopped) err('failed to resize tty, using default size');
-        });
-      }, (attempt + 1) * 10);
-      timer.unref();
-      timers.push(timer);
-    };
-    retry(0);
+  const retry = (attempt: number): void => {
+    if (stopped) return;
+    const timer = setTimeout(() => {
+      resize(t, out).catch(() => {
+        if (attempt < 9) retry(attempt + 1);
+        else if (!stopped) err('failed to resize tty, using default size');
+      });
+    }, (attempt + 1) * 10);
+    timer.unref();
+    timers.push(timer);
+  };
+  const [h, w] = ttySize(out);
+  const nudge = opts.redraw && (h > 0 || w > 0) ? resizeTo(t, h + 1, w + 1).catch(() => undefined) : Promise.resolve();
+  void nudge.then(() => {
+    if (!stopped) resize(t, out).catch(() => retry(0));
   });
   const onWinch = (): void => {
     resize(t, out).catch(() => undefined);

@@ -132,6 +132,42 @@ export class EngineClient {
     return this.inspect(`/${kind}/${seg(ref)}`);
   }
 
+  // --- volumes ---
+
+  volumeCreate(body: { Name?: string; Driver?: string; DriverOpts?: Record<string, string>; Labels?: Record<string, string> }): Promise<Record<string, unknown>> {
+    return this.json('POST', '/volumes/create', { json: body });
+  }
+
+  volumeList(filters?: Filters): Promise<{ Volumes: Array<Record<string, unknown>> | null; Warnings: string[] | null }> {
+    return this.json('GET', '/volumes', { query: { filters: encodeFilters(filters) } });
+  }
+
+  volumeRemove(name: string, force = false): Promise<void> {
+    return this.call('DELETE', `/volumes/${seg(name)}`, { force: force ? '1' : undefined });
+  }
+
+  // --- networks ---
+
+  networkList(filters?: Filters): Promise<Array<Record<string, unknown>>> {
+    return this.json('GET', '/networks', { query: { filters: encodeFilters(filters) } });
+  }
+
+  networkCreate(body: Record<string, unknown>): Promise<{ Id: string; Warning?: string }> {
+    return this.json('POST', '/networks/create', { json: body });
+  }
+
+  networkRemove(ref: string): Promise<void> {
+    return this.call('DELETE', `/networks/${seg(ref)}`);
+  }
+
+  async networkConnect(ref: string, container: string, endpointConfig: Record<string, unknown> | null): Promise<void> {
+    await this.t.buffer('POST', `/networks/${seg(ref)}/connect`, { json: { Container: container, EndpointConfig: endpointConfig } });
+  }
+
+  async networkDisconnect(ref: string, container: string, force: boolean): Promise<void> {
+    await this.t.buffer('POST', `/networks/${seg(ref)}/disconnect`, { json: { Container: container, Force: force } });
+  }
+
   // --- containers ---
 
   containerCreate(body: unknown, name?: string, platform?: string): Promise<CreateResponse> {
@@ -276,7 +312,7 @@ export class EngineClient {
     return this.t.hijack(`/exec/${seg(execId)}/start`, {}, body);
   }
 
-  async execStartDetached(execId: string, body: { Detach: boolean; Tty: boolean }): Promise<void> {
+  async execStartDetached(execId: string, body: { Detach: boolean; Tty: boolean; ConsoleSize?: [number, number] | null }): Promise<void> {
     await this.t.buffer('POST', `/exec/${seg(execId)}/start`, { json: body });
   }
 

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import type { GraphDriverData } from '../storage/types.js';
 import type { ContainerRecord } from './types.js';
+import { inspectMounts } from '../volume/mount-view.js';
+import { inspectNetworkSettings } from '../network/settings-view.js';
 
 // GET /containers/{id}/json: Docker's shape, built from the record on disk.
 export function inspectContainer(
   rec: ContainerRecord,
-  ctx: { dir: string; logPath: string; graphDriver: GraphDriverData; sizeRw?: number; sizeRootFs?: number },
+  ctx: { dir: string; logPath: string; graphDriver: GraphDriverData; sizeRw?: number; sizeRootFs?: number; execIds?: string[] },
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {
     Id: rec.Id,
@@ -25,31 +27,12 @@ export function inspectContainer(
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    ExecIDs: null,
+    ExecIDs: ctx.execIds?.length ? [...ctx.execIds] : null,
     HostConfig: rec.HostConfig,
     GraphDriver: { Data: ctx.graphDriver, Name: 'overlay2' },
-    Mounts: [],
+    Mounts: inspectMounts(rec.MountPoints),
     Config: rec.Config,
-    NetworkSettings: {
-      Bridge: '',
-      SandboxID: '',
-      SandboxKey: '',
-      HairpinMode: false,
-      LinkLocalIPv6Address: '',
-      LinkLocalIPv6PrefixLen: 0,
-      Ports: {},
-      SecondaryIPAddresses: null,
-      SecondaryIPv6Addresses: null,
-      EndpointID: '',
-      Gateway: '',
-      GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0,
-      IPAddress: '',
-      IPPrefixLen: 0,
-      IPv6Gateway: '',
-      MacAddress: '',
-      Networks: {},
-    },
+    NetworkSettings: inspectNetworkSettings(rec),
   };
   if (ctx.sizeRw !== undefined) out.SizeRw = ctx.sizeRw;
   if (ctx.sizeRootFs !== undefined) out.SizeRootFs = ctx.sizeRootFs;

@@ -1,6 +1,8 @@
 import { invalid } from '../util/errors.js';
 import { humanDuration } from '../util/units.js';
 import type { ContainerRecord } from './types.js';
+import { inspectMounts } from '../volume/mount-view.js';
+import { exposedPorts, networksView, onNetwork, portFilterMatches, publishedPorts, summaryPorts } from '../network/settings-view.js';
 
 // How containers look from the API: the list summary and its filters, and the
 // status line ("Up 3 seconds"). Pure functions of a record and the clock.
@@ -57,13 +59,13 @@ export function summarize(rec: ContainerRecord, now = Date.now()): ContainerSumm
     ImageID: rec.Image,
     Command: commandText(rec),
     Created: Math.floor(Date.parse(rec.Created) / 1000),
-    Ports: [],
+    Ports: summaryPorts(rec),
     Labels: rec.Config.Labels ?? {},
     State: rec.State.Status,
     Status: statusText(rec, now),
     HostConfig: { NetworkMode: rec.HostConfig.NetworkMode },
-    NetworkSettings: { Networks: {} },
-    Mounts: [],
+    NetworkSettings: { Networks: networksView(rec) },
+    Mounts: inspectMounts(rec.MountPoints),
   };
 }
 
@@ -101,6 +103,9 @@ export function listContainers(
   if (f.label) out = out.filter((r) => f.label!.every((l) => labelMatches(r.Config.Labels ?? {}, l)));
   if (f.exited) out = out.filter((r) => r.State.Status === 'exited' && f.exited!.some((c) => Number(c) === r.State.ExitCode));
   if (f.ancestor) out = out.filter((r) => f.ancestor!.some((a) => ctx.matchesAncestor(r, a)));
+  if (f.network) out = out.filter((r) => f.network!.some((n) => onNetwork(r, n)));
+  if (f.publish) out = out.filter((r) => f.publish!.some((p) => portFilterMatches(publishedPorts(r), p)));
+  if (f.expose) out = out.filter((r) => f.expose!.some((p) => portFilterMatches(exposedPorts(r), p)));
   if (f.before) {
     const t = Math.min(...f.before.map((b) => Date.parse(ctx.resolve(b).Created)));
     out = out.filter((r) => Date.parse(r.Created) < t);

@@ -115,7 +115,8 @@ export function mergeCreateConfig(body: CreateBody, imageRef: string, image: Ima
     Env: env,
     Cmd: cmd,
     Image: imageRef,
-    Volumes: body.Volumes ?? image.Volumes ?? null,
+    // moby's merge: the image's VOLUMEs join the user's (the docker CLI always sends an object).
+    Volumes: Object.keys({ ...image.Volumes, ...body.Volumes }).length ? { ...image.Volumes, ...body.Volumes } : null,
     WorkingDir: body.WorkingDir || image.WorkingDir || '',
     Entrypoint: entrypoint,
     OnBuild: null,

@@ -68,20 +68,30 @@ async function writeDerived(path: string, content: string): Promise<void> {
   }
 }
 
-export async function writeEtcFiles(dir: string, input: EtcFilesInput): Promise<void> {
+function etcContents(hostResolv: string, input: EtcFilesInput): Record<(typeof etcFiles)[number], string> {
+  return {
+    hostname: `${input.hostname}\n`,
+    hosts: hostsContent(input),
+    'resolv.conf': resolvConfContent(hostResolv, input),
+  };
+}
+
+async function writeSome(dir: string, input: EtcFilesInput, names: ReadonlyArray<(typeof etcFiles)[number]>): Promise<void> {
   const [hostResolv] = await Promise.all([readFile('/etc/resolv.conf', 'utf8').catch(() => ''), mkdir(dir, { recursive: true })]);
-  await Promise.all([
-    writeDerived(join(dir, 'hostname'), `${input.hostname}\n`),
-    writeDerived(join(dir, 'hosts'), hostsContent(input)),
-    writeDerived(join(dir, 'resolv.conf'), resolvConfContent(hostResolv, input)),
-  ]);
+  const contents = etcContents(hostResolv, input);
+  await Promise.all(names.map((name) => writeDerived(join(dir, name), contents[name])));
+}
+
+export async function writeEtcFiles(dir: string, input: EtcFilesInput): Promise<void> {
+  await writeSome(dir, input, etcFiles);
 }
 
 // Before a start: none of the three is ever empty when whole, so a missing or empty one is
-// what an unsynced write left after a crash, and all three are written again.
+// what an unsynced write left after a crash; only those are written again.
 export async function ensureEtcFiles(dir: string, input: EtcFilesInput): Promise<void> {
   const sizes = await Promise.all(etcFiles.map((f) => stat(join(dir, f)).then((st) => st.size, () => 0)));
-  if (sizes.some((n) => n === 0)) await writeEtcFiles(dir, input);
+  const lost = etcFiles.filter((_, i) => sizes[i] === 0);
+  if (lost.length > 0) await writeSome(dir, input, lost);
 }
 
 export function etcMounts(dir: string, readonly: boolean): SpecMount[] {

@@ -1,3 +1,6 @@
+import type { ContainerNetworkState } from '../network/types.js';
+import type { StoredMountPoint } from '../volume/container-mounts.js';
+
 // A container as berth keeps it on disk (containers/<id>/config.v2.json) — the same
 // fields Docker's inspect shows, so inspect is a projection, not a translation.
 
@@ -77,9 +80,16 @@ export interface ContainerRecord {
   RestartCount: number;
   Config: ContainerConfig;
   HostConfig: HostConfig;
+  // Networks joined and ports published (src/network); absent on records from before networking.
+  NetworkSettings?: ContainerNetworkState;
   // berth's own bookkeeping
   ImageChainId: string | null; // the layer chain the rw layer sits on
   ConmonPid?: number;
+  // docker stop/kill/rm since the last start by the user (moby keeps it in config.v2.json too):
+  // `unless-stopped` then stays down, also across a daemon restart.
+  HasBeenManuallyStopped?: boolean;
+  // Volumes, binds and tmpfs mounts resolved at create (Docker's MountPoints).
+  MountPoints?: StoredMountPoint[];
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

@@ -5,14 +5,34 @@ import { promisify } from 'node:util';
 import type { DaemonConfig } from './config.js';
 import { EventBus } from './events.js';
 import { Overlay2Store } from '../storage/overlay2.js';
+import { LayerTarKeepingStore } from '../image/archive-layer-store.js';
+import { ImageArchiveService } from '../image/archive-service.js';
+import { imageArchiveRoutes } from '../api/routes/image-archive.js';
 import { ImageService } from '../image/image-service.js';
 import { ConmonRuntime } from '../runtime/conmon-runtime.js';
 import { ContainerService } from '../container/container-service.js';
+import { NetworkService } from '../network/network-service.js';
+import { ContainerNetworking } from '../network/container-networking.js';
+import { networkRoutes } from '../api/routes/networks.js';
+import { VolumeService } from '../volume/volume-service.js';
+import { ContainerMounts } from '../volume/container-mounts.js';
+import { ResourceLimits } from '../runtime/resource-limits.js';
+import { volumeRoutes } from '../api/routes/volumes.js';
 import { ApiServer } from '../api/server.js';
 import { systemRoutes } from '../api/routes/system.js';
 import { containerRoutes } from '../api/routes/containers.js';
+import { attachRoutes } from '../api/routes/attach.js';
 import { imageRoutes } from '../api/routes/images.js';
 import { berthRoutes } from '../api/routes/berth.js';
+import { archiveRoutes } from '../api/routes/archive.js';
+import { commitRoutes } from '../api/routes/commit.js';
+import { ArchiveService } from '../container/archive.js';
+import { etcMounts } from '../container/etc-files.js';
+import { statsRoutes } from '../api/routes/stats.js';
+import { execRoutes } from '../api/routes/exec.js';
+import { ExecService } from '../container/exec-service.js';
+import { ContainerTop } from '../container/top.js';
+import { conmonExecRuntime } from '../runtime/exec.js';
 import { invalid } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { newId } from '../util/ids.js';
@@ -27,6 +47,8 @@ export class Daemon {
   images!: ImageService;
   runtime!: ConmonRuntime;
   containers!: ContainerService;
+  networks!: NetworkService;
+  volumes!: VolumeService;
   private servers: ApiServer[] = [];
 
   constructor(readonly config: DaemonConfig) {}
@@ -40,7 +62,8 @@ export class Daemon {
     await this.claimPidfile();
     const id = await this.engineId();
 
-    this.layers = new Overlay2Store(c.dataRoot);
+    const layers = new LayerTarKeepingStore(c.dataRoot);
+    this.layers = layers;
     await this.layers.init();
     this.runtime = new ConmonRuntime({ execRoot: c.execRoot });
     // The image and container services need each other's answers (who uses an image;
@@ -54,6 +77,13 @@ export class Daemon {
       engineVersion: ENGINE_VERSION,
     });
     await this.images.init();
+    this.volumes = new VolumeService({ root: join(c.dataRoot, 'volumes'), events: this.events });
+    await this.volumes.init();
+    // Bridges, chains and DNS first; the containers that survived a restart then get their
+    // ports back, and only then are the iptables rules reconciled.
+    this.networks = new NetworkService({ root: join(c.dataRoot, 'network'), config: c.raw, events: this.events, containers: () => this.containers.store });
+    await this.networks.init();
+    const containerNetworking = new ContainerNetworking(this.networks, (cid) => this.containers.store.dir(cid));
     this.containers = new ContainerService({
       root: join(c.dataRoot, 'containers'),
       layers: this.layers,
@@ -62,9 +92,15 @@ export class Daemon {
       events: this.events,
       cgroupParent: c.cgroupParent,
       layersReleased: () => void this.images.collectLayers(null).catch(() => {}),
+      mounts: new ContainerMounts(this.volumes, this.events),
+      limits: new ResourceLimits(),
+      network: containerNetworking,
     });
     await this.containers.init();
+    await this.networks.restoreRules();
 
+    const execs = new ExecService({ containers: this.containers.store, runtime: conmonExecRuntime(this.runtime, c.execRoot), events: this.events });
+    const top = new ContainerTop({ containers: this.containers.store, cgroupParent: c.cgroupParent, events: this.events });
     const routes = [
       ...systemRoutes({
         id,
@@ -73,9 +109,24 @@ export class Daemon {
         events: this.events,
         counts: () => this.counts(),
       }),
-      ...containerRoutes({ containers: this.containers, layers: this.layers, imageMatches: (imageId, ref) => this.images.matches(imageId, ref), imageSize: async (imageId) => ((await this.images.inspect(imageId)) as { Size: number }).Size }),
+      ...containerRoutes({ containers: this.containers, layers: this.layers, imageMatches: (imageId, ref) => this.images.matches(imageId, ref), imageSize: async (imageId) => ((await this.images.inspect(imageId)) as { Size: number }).Size, execIds: (id) => execs.execIds(id) }),
+      ...attachRoutes({ containers: this.containers, events: this.events }),
+      ...execRoutes({ execs, top }),
       ...imageRoutes(this.images),
+      ...networkRoutes({ networks: this.networks, containerNetworking, updateNetworking: (ref, fn) => this.containers.updateNetworking(ref, fn) }),
       ...berthRoutes(this.images),
+      ...imageArchiveRoutes(new ImageArchiveService({ images: this.images, layers, events: this.events, dataRoot: c.dataRoot })),
+      ...statsRoutes({ containers: this.containers, cgroupParent: c.cgroupParent }),
+      ...archiveRoutes(
+        new ArchiveService({
+          containers: this.containers,
+          layers: this.layers,
+          runtime: this.runtime,
+          fileMounts: (rec) => etcMounts(this.containers.store.dir(rec.Id), false),
+        }),
+      ),
+      ...commitRoutes({ containers: this.containers, images: this.images, layers: this.layers }),
+      ...volumeRoutes({ volumes: this.volumes, df: { images: this.images, layers: this.layers, containers: () => this.containers.store.all(), volumes: () => this.volumes.usage() } }),
     ];
     for (const host of c.hosts) {
       const server = new ApiServer({ routes, debug: c.debug });
@@ -94,6 +145,7 @@ export class Daemon {
   // Containers keep running under conmon when berthd stops (live restore by design).
   async stop(): Promise<void> {
     await Promise.all(this.servers.map((s) => s.close()));
+    await this.networks?.close();
     for (const host of this.config.hosts) if (host.startsWith('unix://')) await unlink(host.slice(7)).catch(() => {});
     await unlink(this.config.pidfile).catch(() => {});
   }

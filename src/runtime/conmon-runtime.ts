@@ -1,12 +1,14 @@
-import { spawn, execFile } from 'node:child_process';
 import { mkdir, readFile, rm, rmdir, stat, open, readdir, unlink, writeFile } from 'node:fs/promises';
 import { constants as fsc, watch, type FSWatcher } from 'node:fs';
 import { join, dirname } from 'node:path';
-import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import type { AttachSession, ContainerRuntime, CreateOptions, ExitInfo, RuncState, SpecInput } from './types.js';
 import { buildSpec, readHostInfo, type HostInfo } from './oci-spec.js';
+import type { OciLinuxResources } from './resources.js';
 import { resolveUser } from './user.js';
 import { openAttachSession } from './attach.js';
+import { CtlFifo } from './ctl-fifo.js';
+import { posixSpawn, type SpawnedProcess } from './posix-spawn.js';
 import { BerthError, notFound } from '../util/errors.js';
 
 export interface ConmonRuntimeOptions {
@@ -54,9 +56,9 @@ export class RuncError extends Error {
 const DEFAULT_CREATE_TIMEOUT = 120_000;
 
 export class ConmonRuntime implements ContainerRuntime {
-  private readonly runc: string;
-  private readonly conmon: string;
-  private readonly runcRoot: string;
+  readonly runc: string;
+  readonly conmon: string;
+  readonly runcRoot: string;
   private readonly exitDir: string;
   private readonly bundles: string;
   private readonly createTimeout: number;
@@ -66,6 +68,8 @@ export class ConmonRuntime implements ContainerRuntime {
   private exitWatcher: FSWatcher | null = null;
   // Exit files already reported, by id and mtime: inotify may say "rename" more than once.
   private readonly reported = new Map<string, number>();
+  // Resizes go through conmon's ctl fifo one message at a time (see ctl-fifo.ts).
+  private readonly ctl = new CtlFifo();
 
   constructor(opts: ConmonRuntimeOptions) {
     this.runc = opts.runcPath ?? '/usr/sbin/runc';
@@ -146,6 +150,9 @@ export class ConmonRuntime implements ContainerRuntime {
       // /proc/self/fd/<dirfd>/attach, so sun_path's 108 bytes never matter.
       '--full-attach',
       '--log-level', 'error',
+      // No fsync of the log before the exit file is written: it delayed every exit, and
+      // Docker's json-file logs are not synced either (only a power loss tells them apart).
+      '--no-sync-log',
       '--runtime-arg', '--root', '--runtime-arg', this.runcRoot,
       // With --log, runc's stderr carries only the bare error message, which conmon
       // forwards on the sync pipe.
@@ -154,7 +161,10 @@ export class ConmonRuntime implements ContainerRuntime {
     if (opts.tty) args.push('--terminal');
     if (opts.openStdin) {
       args.push('--stdin');
-      if (!opts.stdinOnce) args.push('--leave-stdin-open');
+      // conmon closes the container's stdin whenever any attach client hangs up. Docker
+      // closes it only at the end of a StdinOnce client's input, and never for a TTY
+      // (moby's CopyStreams): a detach (ctrl-p ctrl-q) must leave the shell its input.
+      if (!opts.stdinOnce || opts.tty) args.push('--leave-stdin-open');
     }
     return args;
   }
@@ -165,13 +175,20 @@ export class ConmonRuntime implements ContainerRuntime {
   // or {"data": -1, "message": runc's stderr} when it failed.
   private runConmon(id: string, bundle: string, opts: ConmonCreateOptions): Promise<number> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.conmon, this.conmonArgs(id, bundle, opts), {
-        cwd: bundle,
-        stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-        env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' },
-        detached: true,
-      });
-      const sync = child.stdio[3] as Socket;
+      let child: SpawnedProcess;
+      try {
+        child = posixSpawn(this.conmon, this.conmonArgs(id, bundle, opts), {
+          cwd: bundle,
+          stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+          env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' },
+          detached: true,
+        });
+      } catch (err) {
+        reject(new Error(`cannot run ${this.conmon}: ${(err as Error).message}`));
+        return;
+      }
+      const childStderr = child.pipes[2] as Readable;
+      const sync = child.pipes[3] as Readable;
       let syncText = '';
       let stderr = '';
       let exited: number | null = null;
@@ -183,7 +200,7 @@ export class ConmonRuntime implements ContainerRuntime {
         settled = true;
         clearTimeout(timer);
         sync.destroy();
-        child.stderr?.destroy();
+        childStderr.destroy();
         if (err) reject(err);
         else resolve(pid as number);
       };
@@ -201,8 +218,9 @@ export class ConmonRuntime implements ContainerRuntime {
         void this.killMonitor(id);
       }, this.createTimeout);
 
-      child.stderr?.setEncoding('utf8');
-      child.stderr?.on('data', (s: string) => { stderr += s; });
+      childStderr.setEncoding('utf8');
+      childStderr.on('data', (s: string) => { stderr += s; });
+      childStderr.on('error', () => {});
       sync.setEncoding('utf8');
       sync.on('data', (s: string) => {
         syncText += s;
@@ -222,11 +240,11 @@ export class ConmonRuntime implements ContainerRuntime {
         if (result) return;
         settle(new Error(`conmon for ${id} failed${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
       });
-      child.on('error', (err) => settle(new Error(`cannot run ${this.conmon}: ${err.message}`)));
-      child.on('exit', (code, signal) => {
+      void child.exited.then(({ code, signal }) => {
         exited = code ?? -1;
         if (code !== 0) {
-          settle(new Error(`conmon for ${id} exited with ${signal ?? code}${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
+          const how = signal !== null ? `signal ${signal}` : String(code);
+          settle(new Error(`conmon for ${id} exited with ${how}${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
           return;
         }
         check();
@@ -236,13 +254,18 @@ export class ConmonRuntime implements ContainerRuntime {
 
   // ---- runc commands -------------------------------------------------------------------
 
-  private runcCmd(args: string[]): Promise<string> {
-    return new Promise((resolve, reject) => {
-      execFile(this.runc, ['--root', this.runcRoot, '--log-format', 'json', ...args], { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-        if (!err) return resolve(stdout);
-        reject(new RuncError(args[0], runcErrorMessage(stderr) || err.message));
-      });
-    });
+  private async runcCmd(args: string[]): Promise<string> {
+    const argv = ['--root', this.runcRoot, '--log-format', 'json', ...args];
+    let child: SpawnedProcess;
+    try {
+      child = posixSpawn(this.runc, argv, { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      throw new RuncError(args[0] ?? '', `cannot run ${this.runc}: ${(err as Error).message}`);
+    }
+    const [stdout, stderr, exit] = await Promise.all([readAll(child.pipes[1]), readAll(child.pipes[2]), child.exited]);
+    if (exit.code === 0) return stdout;
+    const how = exit.signal !== null ? `signal ${exit.signal}` : `exit status ${exit.code}`;
+    throw new RuncError(args[0] ?? '', runcErrorMessage(stderr) || `${this.runc} ${argv.join(' ')}: ${how}`);
   }
 
   async start(id: string): Promise<void> {
@@ -299,6 +322,18 @@ export class ConmonRuntime implements ContainerRuntime {
 
   async resume(id: string): Promise<void> {
     await this.runcCmd(['resume', id]);
+  }
+
+  // New cgroup limits for a live container; runc writes them in an order the kernel accepts
+  // (memory before or after memory+swap, as the new values need).
+  async update(id: string, resources: OciLinuxResources): Promise<void> {
+    const file = join(this.bundleDir(id), 'update.json');
+    await writeFile(file, JSON.stringify(resources));
+    try {
+      await this.runcCmd(['update', '--resources', file, id]);
+    } finally {
+      await rm(file, { force: true });
+    }
   }
 
   async state(id: string): Promise<RuncState | null> {
@@ -463,21 +498,25 @@ export class ConmonRuntime implements ContainerRuntime {
     if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0) {
       throw new BerthError('InvalidParameter', `invalid terminal size ${height}x${width}`);
     }
-    let fh;
     try {
-      // Non-blocking: with conmon gone nobody reads the fifo and a blocking open would hang.
-      fh = await open(join(this.bundleDir(id), 'ctl'), fsc.O_WRONLY | fsc.O_NONBLOCK);
+      await this.ctl.send(join(this.bundleDir(id), 'ctl'), `1 ${height} ${width}\n`);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENXIO') throw notFound(`container ${id} has no running monitor`);
       throw err;
     }
-    try {
-      await fh.write(`1 ${height} ${width}\n`);
-    } finally {
-      await fh.close();
-    }
   }
+}
+
+async function readAll(stream: Readable | null | undefined): Promise<string> {
+  if (!stream) return '';
+  const parts: Buffer[] = [];
+  try {
+    for await (const chunk of stream) parts.push(chunk as Buffer);
+  } catch {
+    // A broken pipe ends what there is to read.
+  }
+  return Buffer.concat(parts).toString('utf8');
 }
 
 // runc --log-format json writes one JSON object per line on stderr; the error is the last

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { SpecInput, SpecMount } from './types.js';
 import type { ResolvedUser } from './user.js';
 import { effectiveCaps, readBoundingCaps } from './capabilities.js';
+import { ociRlimits, type OciLinuxResources } from './resources.js';
 
 // The subset of the OCI runtime spec (v1.0.2, what runc 1.1 reads) that berth writes.
 
@@ -19,13 +20,14 @@ export interface OciProcess {
   rlimits: OciRlimit[];
   noNewPrivileges: boolean;
   oomScoreAdj?: number;
+  consoleSize?: { height: number; width: number };
 }
 export interface OciRoot { path: string; readonly: boolean }
 export interface OciMount { destination: string; type: string; source: string; options: string[] }
 export interface OciNamespace { type: 'pid' | 'network' | 'ipc' | 'uts' | 'mount' | 'user' | 'cgroup'; path?: string }
 export interface OciDevice { path: string; type: 'c' | 'b' | 'u' | 'p'; major: number; minor: number; fileMode?: number; uid?: number; gid?: number }
 export interface OciDeviceRule { allow: boolean; type?: 'a' | 'c' | 'b'; major?: number; minor?: number; access: string }
-export interface OciResources { devices: OciDeviceRule[] }
+export interface OciResources extends OciLinuxResources { devices: OciDeviceRule[] }
 export interface OciLinux {
   namespaces: OciNamespace[];
   devices: OciDevice[];
@@ -142,15 +144,32 @@ function namespaces(netns: SpecInput['netns']): OciNamespace[] {
   return ns;
 }
 
+// runc applies it only with a terminal and when both sides are non-zero.
+function ociConsoleSize(input: SpecInput): { consoleSize?: { height: number; width: number } } {
+  const size = input.consoleSize;
+  if (!input.tty || !Array.isArray(size)) return {};
+  const [height, width] = size;
+  if (!(Number.isInteger(height) && Number.isInteger(width) && height > 0 && width > 0)) return {};
+  return { consoleSize: { height: Math.min(height, 65535), width: Math.min(width, 65535) } };
+}
+
 // What Docker falls back to when the image has no passwd entry for the user.
 const DEFAULT_USER: ResolvedUser = { uid: 0, gid: 0, additionalGids: [], home: '/' };
 
 // Pure: everything read from disk (host capabilities and limits, the image's passwd) comes in.
 export function buildSpec(input: SpecInput, host: HostInfo, user: ResolvedUser = DEFAULT_USER): OciSpec {
   const caps = effectiveCaps({ privileged: input.privileged, capAdd: input.capAdd, capDrop: input.capDrop, bounding: host.boundingCaps });
-  const rlimits: OciRlimit[] = host.nofileLimit
+  const defaultRlimits: OciRlimit[] = host.nofileLimit
     ? [{ type: 'RLIMIT_NOFILE', hard: host.nofileLimit, soft: host.nofileLimit }]
     : [];
+  const rlimits = ociRlimits(input.ulimits, defaultRlimits);
+  const baseRules = input.privileged ? [{ allow: true, access: 'rwm' }] : DOCKER_DEVICE_RULES.map((r) => ({ ...r }));
+  const devices = input.privileged && host.devices ? host.devices.map((d) => ({ ...d })) : STANDARD_DEVICES.map((d) => ({ ...d }));
+  for (const d of input.devices ?? []) {
+    const i = devices.findIndex((x) => x.path === d.path);
+    if (i >= 0) devices[i] = { ...d };
+    else devices.push({ ...d });
+  }
   const spec: OciSpec = {
     ociVersion: '1.0.2-dev',
     process: {
@@ -165,16 +184,15 @@ export function buildSpec(input: SpecInput, host: HostInfo, user: ResolvedUser =
       rlimits,
       // Docker leaves no_new_privs off; oomScoreAdj stays unset: lowering it needs CAP_SYS_RESOURCE.
       noNewPrivileges: false,
+      ...ociConsoleSize(input),
     },
     root: { path: input.rootfs, readonly: input.readonlyRootfs },
     hostname: input.hostname,
     mounts: mergeMounts(defaultMounts(input), input.mounts),
     linux: {
       namespaces: namespaces(input.netns),
-      devices: input.privileged && host.devices ? host.devices.map((d) => ({ ...d })) : STANDARD_DEVICES.map((d) => ({ ...d })),
-      resources: {
-        devices: input.privileged ? [{ allow: true, access: 'rwm' }] : DOCKER_DEVICE_RULES.map((r) => ({ ...r })),
-      },
+      devices,
+      resources: { ...input.resources, devices: [...baseRules, ...(input.resources?.devices ?? [])] },
       cgroupsPath: input.cgroupsPath,
       maskedPaths: input.privileged ? [] : [...DOCKER_MASKED_PATHS],
       readonlyPaths: input.privileged ? [] : [...DOCKER_READONLY_PATHS],

@@ -1,4 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
+import type { OciDevice } from './oci-spec.js';
+import type { OciLinuxResources, Ulimit } from './resources.js';
 
 // The border between the container service (src/container) and the OCI runtime driver
 // (src/runtime: runc under conmon). The container service decides what runs; the
@@ -30,6 +32,13 @@ export interface SpecInput {
   netns: { mode: 'new' } | { mode: 'host' } | { mode: 'path'; path: string };
   shmSize: number; // bytes for /dev/shm
   groupAdd: string[];
+  // cgroup limits (src/runtime/resources.ts); device rules here are added to Docker's defaults
+  resources?: OciLinuxResources;
+  devices?: OciDevice[]; // --device nodes
+  ulimits?: Ulimit[]; // --ulimit, over the default RLIMIT_NOFILE
+  // HostConfig.ConsoleSize [height, width]: runc sizes the pty before the process runs, so
+  // the first thing a `run -it` shell reads (stty size, $COLUMNS) is already right.
+  consoleSize?: [number, number] | null;
 }
 
 export interface CreateOptions {
@@ -61,6 +70,7 @@ export interface ExitInfo {
   id: string;
   exitCode: number;
   finishedAt: Date;
+  oomKilled?: boolean; // the kernel's OOM killer struck in the container's cgroup
 }
 
 export interface ContainerRuntime {
@@ -78,4 +88,5 @@ export interface ContainerRuntime {
   resize(id: string, height: number, width: number): Promise<void>;
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;
+  update(id: string, resources: OciLinuxResources): Promise<void>; // `runc update` of a live container
 }

@@ -19,16 +19,19 @@ export class KeyedMutex {
   }
 }
 
-// Any number of shared holders at once, or one exclusive holder. A waiting exclusive
-// holder stops new shared ones from entering, so a stream of them cannot starve it.
+// Any number of shared holders at once, or one exclusive holder. An exclusive caller
+// stops new shared ones from entering from the moment it asks, so a stream of them cannot
+// starve it.
 export class SharedExclusiveLock {
-  private holders = 0;
-  private exclusiveHeld: Promise<void> | null = null;
+  private holders = 0; // shared holders inside
+  private exclusives = 0; // exclusive callers waiting or inside
+  private exclusiveTail: Promise<void> = Promise.resolve();
+  private noExclusive: Promise<void> = Promise.resolve();
+  private openShared: () => void = () => {};
   private drained: (() => void) | null = null;
-  private readonly exclusives = new KeyedMutex();
 
   async shared<T>(fn: () => Promise<T>): Promise<T> {
-    while (this.exclusiveHeld) await this.exclusiveHeld;
+    while (this.exclusives > 0) await this.noExclusive;
     this.holders++;
     try {
       return await fn();
@@ -38,17 +41,18 @@ export class SharedExclusiveLock {
   }
 
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    return this.exclusives.run('', async () => {
-      let release!: () => void;
-      this.exclusiveHeld = new Promise<void>((resolve) => (release = resolve));
-      try {
-        if (this.holders > 0) await new Promise<void>((resolve) => (this.drained = resolve));
-        this.drained = null;
-        return await fn();
-      } finally {
-        this.exclusiveHeld = null;
-        release();
-      }
-    });
+    if (this.exclusives++ === 0) this.noExclusive = new Promise<void>((resolve) => (this.openShared = resolve));
+    const before = this.exclusiveTail;
+    let release!: () => void;
+    this.exclusiveTail = new Promise<void>((resolve) => (release = resolve));
+    try {
+      await before;
+      if (this.holders > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+      this.drained = null;
+      return await fn();
+    } finally {
+      release();
+      if (--this.exclusives === 0) this.openShared();
+    }
   }
 }

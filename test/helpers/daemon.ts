@@ -3,6 +3,7 @@ import { mkdtemp, rm, readFile, readdir, rmdir, writeFile } from 'node:fs/promis
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { cleanupNetworks, testNetworkConfig } from './network.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 export const berthdEntry = join(repo, 'dist/berthd.mjs');
@@ -33,7 +34,8 @@ export class TestDaemon {
 
   static async start(daemonJson: Record<string, unknown> = {}): Promise<TestDaemon> {
     const d = new TestDaemon(await mkdtemp('/tmp/berth-it-'));
-    await writeFile(join(d.dir, 'daemon.json'), JSON.stringify(daemonJson));
+    // Its own bridge and subnets (test/helpers/network.ts), unless the test sets them.
+    await writeFile(join(d.dir, 'daemon.json'), JSON.stringify({ ...testNetworkConfig(d.dir), ...daemonJson }));
     await d.spawn();
     return d;
   }
@@ -90,6 +92,7 @@ export class TestDaemon {
     }
     await unmountUnder(this.dir);
     await removeCgroups(this.cgroupParent);
+    await cleanupNetworks(this.dataRoot);
     await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -324,3 +324,50 @@ test('a session whose output stream is destroyed does not hold the container up'
   assert.equal((await exited).exitCode, 0);
   await session.closed;
 });
+
+// Which of runc's traces of a container are on disk: its state dir and its cgroups.
+async function runcTraces(id: string): Promise<string[]> {
+  const found: string[] = [];
+  if (await stat(join(execRoot, 'runc', id)).then(() => true, () => false)) found.push('state');
+  for (const h of await readdir('/sys/fs/cgroup')) {
+    if (await stat(join('/sys/fs/cgroup', h, cgroupParent, id)).then(() => true, () => false)) found.push(h);
+  }
+  return found;
+}
+
+test('start and delete without spawning runc leave runc nothing of the container', { skip, timeout: 60_000 }, async () => {
+  const s = spec(['sh', '-c', 'echo ran']);
+  await rt.create(s, opts(s));
+  assert.equal((await rt.state(s.id))?.status, 'created');
+  assert.ok((await runcTraces(s.id)).includes('memory'), 'runc made the cgroups');
+  const session = await rt.attach(s.id, { stdin: false, stdout: true, stderr: false });
+  const exited = exitOf(s.id);
+  await rt.start(s.id);
+  await assert.rejects(stat(join(execRoot, 'runc', s.id, 'exec.fifo')), { code: 'ENOENT' }, 'runc reports it as started');
+  assert.equal(await readAll(session.stdout), 'ran\n');
+  assert.equal((await exited).exitCode, 0);
+  assert.equal((await rt.state(s.id))?.status, 'stopped');
+  await rt.delete(s.id);
+  assert.deepEqual(await runcTraces(s.id), []);
+  assert.equal(await rt.state(s.id), null);
+  await rt.delete(s.id); // again: nothing left to do
+});
+
+test('a container never started, or whose process died before start, is still cleaned up', { skip, timeout: 60_000 }, async () => {
+  // Created only: its init waits on the exec fifo, so delete needs runc's --force.
+  const a = spec(['true']);
+  await rt.create(a, opts(a));
+  await rt.delete(a.id);
+  assert.deepEqual(await runcTraces(a.id), []);
+  assert.equal(await rt.monitorAlive(a.id), false);
+
+  // Init killed between create and start: start fails as runc says, delete still cleans.
+  const b = spec(['true']);
+  const { pid } = await rt.create(b, opts(b));
+  const exited = exitOf(b.id);
+  process.kill(pid, 'SIGKILL');
+  await exited;
+  await assert.rejects(rt.start(b.id), /stopped|not running|already dead|cannot start/);
+  await rt.delete(b.id);
+  assert.deepEqual(await runcTraces(b.id), []);
+});

@@ -65,7 +65,7 @@ test('tar a local tree, rename it, extract it; entries outside the destination a
   await writeFile(path.join(root, 'src/a.txt'), 'A');
   await writeFile(path.join(root, 'src/sub/b.txt'), 'B', { mode: 0o600 });
   await symlink('a.txt', path.join(root, 'src/link'));
-  const archive = await tarResource({ path: path.join(root, 'src'), exists: true, isDir: true }, false);
+  const archive = await tarResource({ path: path.join(root, 'src'), exists: true, isDir: true });
   await mkdir(path.join(root, 'out'));
   await extractTo(await rebaseArchive(archive, 'src', 'copy'), path.join(root, 'out'));
   assert.equal(await readFile(path.join(root, 'out/copy/a.txt'), 'utf8'), 'A');
@@ -76,5 +76,5 @@ test('tar a local tree, rename it, extract it; entries outside the destination a
   const evil = tar.pack();
   evil.entry({ name: '../escape.txt' }, 'x');
   evil.finalize();
-  await assert.rejects(extractTo(evil as unknown as Readable, path.join(root, 'out')), /outside the destination/);
+  await assert.rejects(extractTo(evil as unknown as Readable, path.join(root, 'out')), /is outside of/);
 });

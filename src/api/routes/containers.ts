@@ -1,21 +1,22 @@
 import type { Route, ApiContext } from '../router.js';
 import { Reply, Handled, boolParam, intParam, filtersParam } from '../router.js';
-import { frame, hijack, startStream, STDERR, STDOUT } from '../streams.js';
+import { frame, startStream, STDERR, STDOUT } from '../streams.js';
 import type { ContainerService } from '../../container/container-service.js';
 import type { CreateBody } from '../../container/create-config.js';
+import type { ResourceConfig } from '../../runtime/resources.js';
 import { listContainers, summarize } from '../../container/container-view.js';
 import { inspectContainer } from '../../container/container-inspect.js';
 import type { WaitCondition } from '../../container/waiters.js';
 import type { LayerStore } from '../../storage/types.js';
 import { readLog } from '../../runtime/log-reader.js';
 import { invalid, errorMessage } from '../../util/errors.js';
-import { DetachScanner, parseDetachKeys } from '../detach-keys.js';
 
 export interface ContainerRouteDeps {
   containers: ContainerService;
   layers: LayerStore;
   imageMatches(imageId: string, nameOrId: string): Promise<boolean>;
   imageSize(imageId: string): Promise<number>;
+  execIds?(containerId: string): string[]; // its execs not yet exited, for inspect
 }
 
 // One router per resource (moby's api/server/router/container): decode, call, encode.
@@ -95,7 +96,7 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
     },
     { method: 'POST', path: '/containers/{id}/wait', handler: (c) => wait(svc, c) },
     { method: 'GET', path: '/containers/{id}/logs', handler: (c) => logs(svc, c) },
-    { method: 'POST', path: '/containers/{id}/attach', handler: (c) => attach(svc, c) },
+    // POST /containers/{id}/attach lives in ./attach.ts.
     {
       method: 'POST',
       path: '/containers/{id}/resize',
@@ -103,6 +104,11 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
         await svc.resize(c.params.id!, intParam(c.query, 'h') ?? 24, intParam(c.query, 'w') ?? 80);
         return new Reply(200, '');
       },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{id}/update',
+      handler: async (c) => svc.update(c.params.id!, await c.json<ResourceConfig & { RestartPolicy?: { Name?: string; MaximumRetryCount?: number } }>()),
     },
     { method: 'POST', path: '/containers/prune', handler: (c) => prune(svc, c) },
   ];
@@ -148,6 +154,7 @@ async function inspect(d: ContainerRouteDeps, c: ApiContext): Promise<unknown> {
     graphDriver: await d.layers.rwGraphDriver(rec.Id).catch(() => ({})),
     sizeRw,
     sizeRootFs: sizeRw === undefined ? undefined : sizeRw + (await d.imageSize(rec.Image).catch(() => 0)),
+    execIds: d.execIds?.(rec.Id),
   });
 }
 
@@ -209,61 +216,6 @@ async function logs(svc: ContainerService, c: ApiContext): Promise<unknown> {
     c.req.socket.off('close', onStop);
   }
   res.end();
-  return Handled;
-}
-
-async function attach(svc: ContainerService, c: ApiContext): Promise<unknown> {
-  const q = c.query;
-  const streams = { stdin: boolParam(q, 'stdin'), stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr') };
-  const { rec, session: sessionP } = await svc.attach(c.params.id!, streams);
-  const tty = rec.Config.Tty;
-  const socket = c.socket;
-  hijack(socket, c.res === null, tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
-  let closedByClient = false;
-  socket.on('close', () => {
-    closedByClient = true;
-    sessionP.then((s) => s.close(), () => {});
-  });
-  let session;
-  try {
-    session = await sessionP;
-  } catch (err) {
-    if (!socket.destroyed) socket.end();
-    return Handled;
-  }
-  if (closedByClient) {
-    session.close();
-    return Handled;
-  }
-  const out = (stream: number) => (chunk: Buffer) => {
-    if (!socket.destroyed) socket.write(tty ? chunk : frame(stream, chunk));
-  };
-  if (streams.stdout) session.stdout.on('data', out(STDOUT));
-  else session.stdout.resume();
-  if (!tty) {
-    if (streams.stderr) session.stderr.on('data', out(STDERR));
-    else session.stderr.resume();
-  }
-  const stdin = session.stdin;
-  if (streams.stdin && stdin) {
-    const detach = new DetachScanner(parseDetachKeys(q.get('detachKeys')));
-    const feed = (chunk: Buffer): void => {
-      const { data, detached } = detach.scan(chunk);
-      if (data.length) stdin.write(data);
-      if (detached) {
-        session!.close();
-        socket.end();
-      }
-    };
-    if (c.head.length) feed(c.head);
-    socket.on('data', feed);
-    // The client half-closed: its stdin ended. `run -i` (StdinOnce) closes the container's too.
-    socket.on('end', () => {
-      if (rec.Config.StdinOnce) stdin.end();
-    });
-  }
-  await session.closed;
-  if (!socket.destroyed) socket.end();
   return Handled;
 }
 

@@ -2,7 +2,7 @@ import { StatusError, exactArgs, type CliContext, type CommandSpec } from '../co
 import type { ContainerInspect } from '../../client/types.js';
 import type { ParsedFlags } from '../flags.js';
 import { streamHijacked, type HijackSession } from '../hijack.js';
-import { proxySignals } from '../signal-proxy.js';
+import { handleSignals } from '../signal-proxy.js';
 import { monitorTtySize } from '../tty.js';
 
 async function inspectRunning(ctx: CliContext, id: string): Promise<ContainerInspect> {
@@ -34,16 +34,14 @@ export const attachCommand: CommandSpec = {
     const detachKeys = flags.string('detach-keys') || ctx.configFile().detachKeys || '';
     const stdin = !noStdin && c.Config.OpenStdin;
     let session: HijackSession | undefined;
-    const stopSignals =
-      flags.bool('sig-proxy') && !c.Config.Tty
-        ? proxySignals(client, id, {
-            onForceExit: () => {
-              ctx.err('\ngot 3 SIGTERM/SIGINTs, forcefully exiting\n');
-              session?.close();
-              process.exit(1);
-            },
-          })
-        : () => undefined;
+    // docker proxies only without a TTY: with one, ctrl-c is a byte for the container's tty.
+    const stopSignals = handleSignals(client, id, flags.bool('sig-proxy') && !c.Config.Tty, {
+      onForceExit: () => {
+        session?.close();
+        ctx.err('\ngot 3 SIGTERM/SIGINTs, forcefully exiting\n');
+        process.exit(1);
+      },
+    });
     let stopResize = (): void => undefined;
     try {
       const conn = await client.containerAttach(id, { stream: true, stdin, stdout: true, stderr: true, detachKeys });
@@ -58,7 +56,7 @@ export const attachCommand: CommandSpec = {
         warn: (l) => ctx.err(`${l}\n`),
       });
       if (c.Config.Tty && ctx.io.stdout.isTTY) {
-        stopResize = monitorTtySize({ client, id, isExec: false }, ctx.io.stdout, (l) => ctx.err(`${l}\n`));
+        stopResize = monitorTtySize({ client, id, isExec: false }, ctx.io.stdout, (l) => ctx.err(`${l}\n`), { redraw: true });
       }
       // Detaching rejects with "read escape sequence", which docker attach reports as is.
       await session.done;

@@ -9,6 +9,7 @@ export const diffCommand: CommandSpec = {
   aliasText: 'docker container diff, docker diff',
   args: exactArgs(1),
   run: async (ctx: CliContext, _flags, args: string[]) => {
+    if (args[0] === '') throw new Error('Container name cannot be empty');
     const changes = (await ctx.client().containerChanges(args[0])) ?? [];
     ctx.out(changes.map((c) => `${KINDS[c.Kind] ?? String(c.Kind)} ${c.Path}\n`).join(''));
   },

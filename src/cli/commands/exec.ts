@@ -4,7 +4,7 @@ import type { ParsedFlags } from '../flags.js';
 import { streamHijacked } from '../hijack.js';
 import { parseKeyValueFile, defaultReadFile } from '../opts/kvfile.js';
 import { validateEnv } from '../opts/validators.js';
-import { monitorTtySize } from '../tty.js';
+import { monitorTtySize, ttySize } from '../tty.js';
 
 // `berth exec`: create the exec, then either start it detached or attach through
 // the hijacked /exec/{id}/start and exit with its exit code.
@@ -54,6 +54,8 @@ export const execCommand: CommandSpec = {
       WorkingDir: flags.string('workdir'),
       Cmd: cmd,
       Detach: false,
+      // As docker 28: the size goes with create and start, so the pty has it from the start.
+      ConsoleSize: tty ? ttySize(ctx.io.stdout) : undefined,
     };
     const client = ctx.client();
     await client.containerInspect(container);
@@ -61,10 +63,10 @@ export const execCommand: CommandSpec = {
     const { Id: execId } = await client.execCreate(container, body);
     if (!execId) throw new Error('exec ID empty');
     if (detach) {
-      await client.execStartDetached(execId, { Detach: true, Tty: tty });
+      await client.execStartDetached(execId, { Detach: true, Tty: tty, ConsoleSize: body.ConsoleSize });
       return 0;
     }
-    const conn = await client.execStartAttached(execId, { Detach: false, Tty: tty });
+    const conn = await client.execStartAttached(execId, { Detach: false, Tty: tty, ConsoleSize: body.ConsoleSize });
     const session = streamHijacked({
       conn,
       stdin: attachStdin ? ctx.io.stdin : undefined,

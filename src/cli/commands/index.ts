@@ -37,6 +37,8 @@ import { saveCommand } from './save.js';
 import { loadCommand } from './load.js';
 import { updateCommand } from './update.js';
 import { dfCommand, systemPruneCommand } from './system.js';
+import { volumeCommand } from './volume.js';
+import { networkCommand } from './network.js';
 
 // The command tree: top-level commands, and the container/image/system management
 // groups that hold the same commands under their long names.
@@ -116,6 +118,8 @@ export const rootCommands: CommandSpec[] = [
   containerCommand,
   imageCommand,
   systemCommand,
+  networkCommand,
+  volumeCommand,
   attachCommand,
   commitCommand,
   cpCommand,

@@ -4,7 +4,7 @@ import { buildCreateBody, containerFlags } from '../opts/container-opts.js';
 import { createContainer, toStatusError, validatePullOpt, withHelp, PULL_MISSING } from '../container-create.js';
 import { DetachedError, streamHijacked, type HijackSession } from '../hijack.js';
 import { monitorTtySize } from '../tty.js';
-import { proxySignals } from '../signal-proxy.js';
+import { handleSignals } from '../signal-proxy.js';
 import { waitExitOrRemoved } from '../wait-exit.js';
 
 // `berth run`: create, attach before start (unless -d), register the exit
@@ -80,15 +80,14 @@ async function runRun(ctx: CliContext, flags: ParsedFlags, args: string[]): Prom
     throw toStatusError(err);
   }
   const client = ctx.client();
-  const stopSignals = flags.bool('sig-proxy')
-    ? proxySignals(client, id, {
-        onForceExit: () => {
-          ctx.err('\ngot 3 SIGTERM/SIGINTs, forcefully exiting\n');
-          session?.close();
-          process.exit(1);
-        },
-      })
-    : () => undefined;
+  // docker proxies with or without a TTY (a raw TTY turns ctrl-c into a byte anyway).
+  const stopSignals = handleSignals(client, id, flags.bool('sig-proxy'), {
+    onForceExit: () => {
+      session?.close();
+      ctx.err('\ngot 3 SIGTERM/SIGINTs, forcefully exiting\n');
+      process.exit(1);
+    },
+  });
 
   const attach = body.AttachStdin || body.AttachStdout || body.AttachStderr;
   let session: HijackSession | undefined;

@@ -1,7 +1,7 @@
 import { StatusError, minArgs, type CliContext, type CommandSpec } from '../command.js';
 import type { ParsedFlags } from '../flags.js';
 import { DetachedError, streamHijacked, type HijackSession } from '../hijack.js';
-import { proxySignals } from '../signal-proxy.js';
+import { handleSignals } from '../signal-proxy.js';
 import { monitorTtySize } from '../tty.js';
 import { waitExitOrRemoved } from '../wait-exit.js';
 
@@ -49,15 +49,13 @@ async function startAttached(ctx: CliContext, flags: ParsedFlags, args: string[]
   const client = ctx.client();
   const { value: c } = await client.containerInspect(args[0]);
   let session: HijackSession | undefined;
-  const stopSignals = c.Config.Tty
-    ? () => undefined
-    : proxySignals(client, c.Id, {
-        onForceExit: () => {
-          ctx.err('\ngot 3 SIGTERM/SIGINTs, forcefully exiting\n');
-          session?.close();
-          process.exit(1);
-        },
-      });
+  const stopSignals = handleSignals(client, c.Id, !c.Config.Tty, {
+    onForceExit: () => {
+      session?.close();
+      ctx.err('\ngot 3 SIGTERM/SIGINTs, forcefully exiting\n');
+      process.exit(1);
+    },
+  });
   let stopResize = (): void => undefined;
   try {
     const detachKeys = flags.string('detach-keys') || ctx.configFile().detachKeys || '';

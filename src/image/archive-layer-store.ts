@@ -1,0 +1,83 @@
+import { createReadStream } from 'node:fs';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { chainId } from '../storage/chain-id.js';
+import { Overlay2Store } from '../storage/overlay2.js';
+import type { LayerInfo } from '../storage/types.js';
+import { decompress } from './archive-decompress.js';
+import { LayerTars } from './archive-layer-tars.js';
+
+// The overlay2 layer store, keeping each registered layer's tar (see archive-layer-tars.ts
+// for why). Every registration path (import, bootstrap, commit, build, pull, load) goes
+// through register(), so none of them needs to know; garbage collection drops a tar with
+// the last layer that has its diff ID.
+export class LayerTarKeepingStore extends Overlay2Store {
+  readonly tars: LayerTars;
+
+  constructor(dataRoot: string) {
+    super(dataRoot);
+    this.tars = new LayerTars(dataRoot);
+  }
+
+  override async init(): Promise<void> {
+    await super.init();
+    await this.tars.init();
+  }
+
+  override async register(tar: Readable, parentChainId: string | null, expectedDiffId?: string): Promise<LayerInfo> {
+    // Gzip is undone once, here: the store then reads a plain tar, and the tar kept is the
+    // one the diff ID names.
+    const { compression, stream } = await decompress(tar);
+    // Other compressions: the store refuses them with its own message.
+    if (compression !== 'none' && compression !== 'gzip') return super.register(stream, parentChainId, expectedDiffId);
+    if (expectedDiffId !== undefined && (await this.tars.has(expectedDiffId))) {
+      return super.register(stream, parentChainId, expectedDiffId);
+    }
+    return this.tars.keepWhile(stream, (plain) => super.register(plain, parentChainId, expectedDiffId));
+  }
+
+  // A layer tar already on disk under the data root (a `load` spool file) whose sha256 is
+  // known: an uncompressed one is moved into the content store rather than copied.
+  async registerFile(
+    path: string,
+    fileDigest: string,
+    parentChainId: string | null,
+    diffId: string,
+    progress?: (bytesRead: number) => void,
+  ): Promise<LayerInfo> {
+    const existing = await this.get(chainId(parentChainId, diffId));
+    if (existing) return existing;
+    if (fileDigest !== diffId || (await this.tars.has(diffId)) || !(await this.tars.adopt(path, diffId))) {
+      return this.register(readCounting(path, progress), parentChainId, diffId);
+    }
+    try {
+      const layer = await super.register(readCounting(this.tars.content.path(diffId), progress), parentChainId, diffId);
+      await this.tars.mark(diffId);
+      return layer;
+    } catch (err) {
+      await this.tars.dropUnmarked(diffId);
+      throw err;
+    }
+  }
+
+  override async removeUnreferenced(keep: Set<string>): Promise<string[]> {
+    const removed = await super.removeUnreferenced(keep);
+    if (removed.length > 0) await this.tars.prune(async () => new Set((await this.list()).map((l) => l.diffId)));
+    return removed;
+  }
+}
+
+function readCounting(path: string, progress?: (bytesRead: number) => void): Readable {
+  const file = createReadStream(path);
+  if (!progress) return file;
+  let n = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      n += chunk.length;
+      progress(n);
+      cb(null, chunk);
+    },
+  });
+  pipeline(file, counter).catch((err: unknown) => counter.destroy(err as Error));
+  return counter;
+}

@@ -1,0 +1,202 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { ContentStore } from './content-store.js';
+import { digestHex, isSha256Digest } from './digest.js';
+
+// The uncompressed tar of every registered layer, kept in the content store under its
+// diff ID (content/sha256/<diffIdHex>), so `save` serves the exact bytes the diff ID was
+// computed from.
+//
+// Why keep them: `docker load` recomputes each layer's digest and refuses the image if it
+// differs from the config's diff_ids. Re-archiving an extracted diff dir cannot reproduce
+// a foreign tar byte for byte (header formats, PAX records, entry order, mtimes of
+// whiteouts, padding all vary between tar writers), and dockerd only manages it by storing
+// tar-split metadata for every layer. containerd keeps the blobs; so does berth, at the
+// cost of the layer's size once more on disk.
+//
+// The tars are written without fsync, unlike other blobs: one is a copy of what the layer
+// store has just extracted (which is not synced either), syncing it cost as much as the
+// extraction itself (0.3-0.9 s per 100 MB here), and nothing but `save` reads it. A crash
+// can leave a renamed but empty or partial file, so `save` checks a tar's digest before
+// sending it (verify) and treats a bad one as missing.
+//
+// A layer tar is marked (image/layer-tars/<diffIdHex>, an empty file) once its layer is
+// registered: the marks tell layer tars from other blobs, so garbage collection removes a
+// tar when the last layer with its diff ID goes, and nothing else.
+
+export interface LayerTar {
+  stream: Readable;
+  size: number;
+}
+
+export class LayerTars {
+  readonly content: ContentStore;
+  private readonly markDir: string;
+  private readonly blobDir: string;
+  private readonly ingestDir: string;
+
+  constructor(dataRoot: string) {
+    this.content = new ContentStore(dataRoot);
+    this.markDir = join(dataRoot, 'image', 'layer-tars');
+    this.blobDir = join(dataRoot, 'content', 'sha256');
+    this.ingestDir = join(dataRoot, 'content', 'ingest');
+  }
+
+  async init(): Promise<void> {
+    // The image service's content store cleans ingest/ at start-up; only make sure the
+    // directories exist, whichever service starts first.
+    await Promise.all([this.markDir, this.blobDir, this.ingestDir].map((d) => mkdir(d, { recursive: true })));
+  }
+
+  async has(diffId: string): Promise<boolean> {
+    return isSha256Digest(diffId) && this.content.has(diffId);
+  }
+
+  async open(diffId: string): Promise<LayerTar | null> {
+    if (!(await this.has(diffId))) return null;
+    try {
+      const size = await this.content.size(diffId);
+      return { stream: await this.content.open(diffId), size };
+    } catch {
+      return null; // removed meanwhile
+    }
+  }
+
+  async mark(diffId: string): Promise<void> {
+    await writeFile(join(this.markDir, digestHex(diffId)), '');
+  }
+
+  // Reads a tar while something else consumes it (the layer store extracting it), and
+  // stores the same bytes. Either failing fails both: a layer is only registered with
+  // its tar kept. Returns what consume returned once the tar is stored and marked.
+  async keepWhile<T extends { diffId: string }>(plain: Readable, consume: (tar: Readable) => Promise<T>): Promise<T> {
+    const toConsumer = new PassThrough();
+    const toBlob = new PassThrough();
+    const ac = new AbortController();
+    const fail = (err: unknown): void => {
+      if (ac.signal.aborted) return;
+      ac.abort(err);
+      const e = err instanceof Error ? err : new Error(String(err));
+      for (const s of [plain, toConsumer, toBlob]) s.destroy(e);
+    };
+    // Failures are reported through the promises below; destroying a branch with the error
+    // must not also raise it as an unhandled 'error' event.
+    for (const s of [plain, toConsumer, toBlob]) s.on('error', () => {});
+    const feeding = tee(plain, [toConsumer, toBlob], ac.signal).catch(fail);
+    const consumed = consume(toConsumer).catch((err: unknown) => {
+      fail(err);
+      throw err;
+    });
+    const stored = this.ingest(toBlob).catch((err: unknown) => {
+      fail(err);
+      throw err;
+    });
+    const [c, s] = await Promise.allSettled([consumed, stored]);
+    await feeding;
+    if (c.status === 'rejected') {
+      if (s.status === 'fulfilled') await this.dropUnmarked(s.value.digest);
+      throw c.reason;
+    }
+    if (s.status === 'rejected') throw s.reason;
+    // A layer that already existed was not extracted again, only drained: the bytes are
+    // then whatever the caller sent, which need not be that layer's tar.
+    if (s.value.digest !== c.value.diffId) {
+      await this.dropUnmarked(s.value.digest);
+      return c.value;
+    }
+    await this.mark(c.value.diffId);
+    return c.value;
+  }
+
+  // Writes a stream into the store under its digest (temp file in ingest/, renamed).
+  async ingest(src: Readable): Promise<{ digest: string; size: number }> {
+    const tmp = join(this.ingestDir, `tar-${randomBytes(8).toString('hex')}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    const fh = await open(tmp, 'wx', 0o644);
+    try {
+      for await (const chunk of src) {
+        const buf = chunk as Buffer;
+        hash.update(buf);
+        size += buf.length;
+        let off = 0;
+        while (off < buf.length) off += (await fh.write(buf, off)).bytesWritten;
+      }
+      await fh.close();
+      const digest = `sha256:${hash.digest('hex')}`;
+      await rename(tmp, this.content.path(digest));
+      return { digest, size };
+    } catch (err) {
+      await fh.close().catch(() => {});
+      await unlink(tmp).catch(() => {});
+      throw err;
+    }
+  }
+
+  // Whether the stored tar still hashes to its diff ID; a bad one (a crash cut it short)
+  // is removed, so the caller can treat the layer as having no tar.
+  async verify(diffId: string): Promise<boolean> {
+    const t = await this.open(diffId);
+    if (!t) return false;
+    const hash = createHash('sha256');
+    for await (const chunk of t.stream) hash.update(chunk as Buffer);
+    if (`sha256:${hash.digest('hex')}` === diffId) return true;
+    await unlink(join(this.markDir, digestHex(diffId))).catch(() => {});
+    await this.content.delete(diffId);
+    return false;
+  }
+
+  // Moves a file already known to hash to diffId into the store (same filesystem: the
+  // load spool lives under the data root), without copying it. False when it cannot.
+  async adopt(path: string, diffId: string): Promise<boolean> {
+    if (!isSha256Digest(diffId)) return false;
+    try {
+      await rename(path, this.content.path(diffId));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EXDEV') return false;
+      throw err;
+    }
+  }
+
+  // Deletes a tar nothing marked (what a failed registration left).
+  async dropUnmarked(digest: string): Promise<void> {
+    if (!isSha256Digest(digest)) return;
+    const marked = await stat(join(this.markDir, digestHex(digest))).then(
+      () => true,
+      () => false,
+    );
+    if (!marked) await this.content.delete(digest);
+  }
+
+  // Removes the tars of diff IDs no layer has any more. Marks are read before the live
+  // set is asked for: a mark is written after its layer is registered, so every mark seen
+  // here belongs to a layer that liveDiffIds already knows, unless it is really gone.
+  async prune(liveDiffIds: () => Promise<Set<string>>): Promise<string[]> {
+    const marks = (await readdir(this.markDir)).filter((n) => /^[a-f0-9]{64}$/.test(n));
+    if (marks.length === 0) return [];
+    const live = await liveDiffIds();
+    const removed: string[] = [];
+    for (const hex of marks) {
+      const diffId = `sha256:${hex}`;
+      if (live.has(diffId)) continue;
+      await unlink(join(this.markDir, hex)).catch(() => {});
+      await this.content.delete(diffId);
+      removed.push(diffId);
+    }
+    return removed;
+  }
+}
+
+// Copies src into every output, at the pace of the slowest.
+async function tee(src: Readable, outs: PassThrough[], signal: AbortSignal): Promise<void> {
+  for await (const chunk of src) {
+    const waits: Array<Promise<unknown>> = [];
+    for (const o of outs) if (!o.write(chunk)) waits.push(once(o, 'drain', { signal }));
+    if (waits.length) await Promise.all(waits);
+  }
+  for (const o of outs) o.end();
+}

@@ -1,0 +1,128 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { setImmediate as tick } from 'node:timers/promises';
+import { LayerTars } from '../../src/image/archive-layer-tars.js';
+import { digestHex, sha256Digest } from '../../src/image/digest.js';
+
+async function withTars(fn: (t: LayerTars, root: string) => Promise<void>): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'layer-tars-'));
+  try {
+    const t = new LayerTars(root);
+    await t.init();
+    await fn(t, root);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+const blobs = (root: string) => readdir(join(root, 'content', 'sha256'));
+const marks = (root: string) => readdir(join(root, 'image', 'layer-tars'));
+
+// A consumer that reads slowly (the tee must wait for it) and hashes what it got.
+async function slowHash(r: Readable): Promise<{ diffId: string }> {
+  const h = createHash('sha256');
+  for await (const c of r) {
+    h.update(c as Buffer);
+    await tick();
+  }
+  return { diffId: `sha256:${h.digest('hex')}` };
+}
+
+test('keepWhile stores what the consumer read, under its diff ID, and marks it', async () => {
+  await withTars(async (t, root) => {
+    const data = Buffer.alloc(3 << 20);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
+    const chunks = Array.from({ length: 48 }, (_, i) => data.subarray(i * 65536, (i + 1) * 65536));
+    const got = await t.keepWhile(Readable.from(chunks), slowHash);
+    assert.equal(got.diffId, sha256Digest(data));
+    assert.deepEqual(await blobs(root), [digestHex(got.diffId)]);
+    assert.deepEqual(await marks(root), [digestHex(got.diffId)]);
+    const opened = await t.open(got.diffId);
+    assert.equal(opened?.size, data.length);
+    opened?.stream.destroy();
+  });
+});
+
+test('keepWhile: a failing consumer leaves no blob; a failing source fails both', async () => {
+  await withTars(async (t, root) => {
+    await assert.rejects(
+      t.keepWhile(Readable.from([Buffer.alloc(100_000)]), async () => {
+        throw new Error('unsafe layer');
+      }),
+      /unsafe layer/,
+    );
+    const broken = new Readable({
+      read() {
+        this.push(Buffer.alloc(1000));
+        this.destroy(new Error('connection reset'));
+      },
+    });
+    await assert.rejects(t.keepWhile(broken, slowHash), /connection reset/);
+    assert.deepEqual(await blobs(root), []);
+    assert.deepEqual(await marks(root), []);
+    assert.deepEqual(await readdir(join(root, 'content', 'ingest')), []);
+  });
+});
+
+test('keepWhile: bytes that are not the layer the consumer returns are not kept', async () => {
+  await withTars(async (t, root) => {
+    const existing = { diffId: sha256Digest('the real layer') };
+    const got = await t.keepWhile(Readable.from([Buffer.from('something else')]), async (r) => {
+      for await (const _ of r) {
+        // drained, as the store does for a layer it already has
+      }
+      return existing;
+    });
+    assert.equal(got, existing);
+    assert.deepEqual(await blobs(root), []);
+    assert.deepEqual(await marks(root), []);
+  });
+});
+
+test('prune removes the tars of diff IDs no layer has; other blobs stay', async () => {
+  await withTars(async (t, root) => {
+    const keep = await t.keepWhile(Readable.from([Buffer.from('keep')]), slowHash);
+    const drop = await t.keepWhile(Readable.from([Buffer.from('drop')]), slowHash);
+    const config = await t.content.put('{"not":"a layer"}');
+    const removed = await t.prune(async () => new Set([keep.diffId]));
+    assert.deepEqual(removed, [drop.diffId]);
+    assert.deepEqual((await blobs(root)).sort(), [digestHex(keep.diffId), digestHex(config)].sort());
+    assert.deepEqual(await marks(root), [digestHex(keep.diffId)]);
+    assert.equal(await t.open(drop.diffId), null);
+  });
+});
+
+test('adopt moves a verified file in; dropUnmarked spares marked tars', async () => {
+  await withTars(async (t, root) => {
+    const path = join(root, 'spooled');
+    await writeFile(path, 'layer bytes');
+    const d = sha256Digest('layer bytes');
+    assert.equal(await t.adopt(path, d), true);
+    assert.deepEqual(await readdir(root).then((n) => n.includes('spooled')), false);
+    assert.equal(await t.has(d), true);
+    await t.mark(d);
+    await t.dropUnmarked(d);
+    assert.equal(await t.has(d), true);
+    await t.prune(async () => new Set());
+    assert.equal(await t.has(d), false);
+    assert.equal(await t.has('not a digest'), false);
+  });
+});
+
+test('verify: a tar that no longer hashes to its diff ID is dropped with its mark', async () => {
+  await withTars(async (t, root) => {
+    const good = await t.keepWhile(Readable.from([Buffer.from('intact')]), slowHash);
+    const cut = await t.keepWhile(Readable.from([Buffer.from('will be cut short')]), slowHash);
+    await writeFile(t.content.path(cut.diffId), 'will be');
+    assert.equal(await t.verify(good.diffId), true);
+    assert.equal(await t.verify(cut.diffId), false);
+    assert.equal(await t.has(cut.diffId), false);
+    assert.deepEqual(await marks(root), [digestHex(good.diffId)]);
+    assert.equal(await t.verify(sha256Digest('never stored')), false);
+  });
+});
