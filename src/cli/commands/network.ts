@@ -34,7 +34,7 @@ const kv = (prev: unknown, raw: string): Record<string, string> => {
   return { ...((prev as Record<string, string> | undefined) ?? {}), [i < 0 ? raw : raw.slice(0, i)]: i < 0 ? '' : raw.slice(i + 1) };
 };
 const mapFlag = (name: string, usage: string, short?: string): FlagSpec => ({ name, short, kind: 'value', typeName: 'map', defaultText: 'map[]', usage, parse: (raw, prev) => kv(prev, raw) });
-const slice = (name: string, usage: string): FlagSpec => ({ name, kind: 'list', typeName: 'strings', defaultText: '[]', usage, parse: stringSlice });
+const slice = (name: string, usage: string): FlagSpec => ({ name, kind: 'list', typeName: 'strings', usage, parse: stringSlice });
 
 // CIDR parsing as Go's net.ParseCIDR, for the client-side checks docker makes.
 function parseCidr(s: string): { ip: string; bits: number; family: 4 | 6 } {
