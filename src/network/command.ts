@@ -1,24 +1,18 @@
-import { spawn } from 'node:child_process';
+import { posixSpawn, readAll } from '../runtime/posix-spawn.js';
 
 // Runs one of the host's network tools (ip, nsenter, iptables-restore) with an optional
 // script on stdin. Fails with the tool's own complaint, which is what a user needs to see.
-export function runTool(cmd: string, args: readonly string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    p.stdout.on('data', (d: Buffer) => out.push(d));
-    p.stderr.on('data', (d: Buffer) => err.push(d));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      if (code === 0) return resolve(Buffer.concat(out).toString('utf8'));
-      const msg = Buffer.concat(err).toString('utf8').trim() || `${cmd} exited with ${code}`;
-      reject(new ToolError(cmd, msg));
-    });
-    // EPIPE when the tool quits before reading its script: the close handler reports why.
-    p.stdin.on('error', () => {});
-    p.stdin.end(input ?? '');
-  });
+// posix_spawn rather than child_process: a fork of the whole daemon blocked the event
+// loop for tens of milliseconds per call, several calls per container start.
+export async function runTool(cmd: string, args: readonly string[], input?: string): Promise<string> {
+  const child = posixSpawn(cmd, [...args], { env: process.env, stdio: ['pipe', 'pipe', 'pipe'], searchPath: true });
+  // EPIPE when the tool quits before reading its script: the exit status reports why.
+  child.stdin?.on('error', () => {});
+  child.stdin?.end(input ?? '');
+  const [out, err, exit] = await Promise.all([readAll(child.pipes[1]), readAll(child.pipes[2]), child.exited]);
+  if (exit.code === 0) return out;
+  const how = exit.signal !== null ? `signal ${exit.signal}` : `exited with ${exit.code}`;
+  throw new ToolError(cmd, err.trim() || `${cmd} ${how}`);
 }
 
 export class ToolError extends Error {

@@ -8,7 +8,7 @@ import type { OciLinuxResources } from './resources.js';
 import { resolveUser } from './user.js';
 import { openAttachSession } from './attach.js';
 import { CtlFifo } from './ctl-fifo.js';
-import { posixSpawn, type SpawnedProcess } from './posix-spawn.js';
+import { posixSpawn, readAll, type SpawnedProcess } from './posix-spawn.js';
 import { BerthError, notFound } from '../util/errors.js';
 
 export interface ConmonRuntimeOptions {
@@ -508,16 +508,6 @@ export class ConmonRuntime implements ContainerRuntime {
   }
 }
 
-async function readAll(stream: Readable | null | undefined): Promise<string> {
-  if (!stream) return '';
-  const parts: Buffer[] = [];
-  try {
-    for await (const chunk of stream) parts.push(chunk as Buffer);
-  } catch {
-    // A broken pipe ends what there is to read.
-  }
-  return Buffer.concat(parts).toString('utf8');
-}
 
 // runc --log-format json writes one JSON object per line on stderr; the error is the last
 // "error"/"fatal" message.

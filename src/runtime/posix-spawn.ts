@@ -180,3 +180,15 @@ export function posixSpawn(path: string, args: string[], opts: SpawnOptions): Sp
     c.attrDestroy(attr);
   }
 }
+
+// Everything a child wrote to one of its pipes, as text.
+export async function readAll(stream: Readable | null | undefined): Promise<string> {
+  if (!stream) return '';
+  const parts: Buffer[] = [];
+  try {
+    for await (const chunk of stream) parts.push(chunk as Buffer);
+  } catch {
+    // A broken pipe ends what there is to read.
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
