@@ -548,10 +548,12 @@ export class ContainerService {
     );
   }
 
-  private rejectPendingAttach(id: string, err: unknown): void {
+  // The container never ran (start failed, or it was removed): waiting attachers end
+  // quietly, as moby's do; the start's own error is what the client reports.
+  private rejectPendingAttach(id: string, cause: unknown): void {
     const list = this.pendingAttach.get(id) ?? [];
     this.pendingAttach.delete(id);
-    for (const p of list) p.reject(err);
+    for (const p of list) p.reject(new AttachEnded(errorMessage(cause)));
   }
 
   // A signal that aborts when the container stops (for `logs -f`); already aborted if not running.
@@ -610,6 +612,10 @@ export class ContainerService {
   runningIds(): string[] {
     return [...this.running.keys()];
   }
+}
+
+export class AttachEnded extends Error {
+  override readonly name = 'AttachEnded';
 }
 
 export interface AttachStreams {

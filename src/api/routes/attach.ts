@@ -4,7 +4,7 @@ import { Handled, boolParam } from '../router.js';
 import { frame, hijack, STDERR, STDOUT } from '../streams.js';
 import { DetachScanner, parseDetachKeys } from '../detach-keys.js';
 import { compareVersions } from '../server.js';
-import type { ContainerService } from '../../container/container-service.js';
+import { AttachEnded, type ContainerService } from '../../container/container-service.js';
 import type { ContainerRecord } from '../../container/types.js';
 import { containerEventAttrs } from '../../container/event-attrs.js';
 import type { EventBus } from '../../daemon/events.js';
@@ -93,6 +93,7 @@ async function attach(d: AttachRouteDeps, c: ApiContext): Promise<unknown> {
     try {
       session = await pending.session;
     } catch (err) {
+      if (err instanceof AttachEnded) return Handled;
       // moby reports a failed attach inside the stream: the hijack has answered already.
       out.write(STDOUT, Buffer.from(`Error attaching: ${errorMessage(err)}\n`));
       return Handled;
