@@ -5,8 +5,18 @@ import { Readable } from 'node:stream';
 import type { Header, Pack } from 'tar-stream';
 import { goFileError } from './opts/kvfile.js';
 import { loadTar } from './copy-untar.js';
+import {
+  assertsDirectory,
+  goBase as base,
+  goClean as clean,
+  hasTrailingSeparator,
+  preserveTrailingDotOrSeparator,
+  specifiesCurrentDir,
+  splitPathDirEntry,
+} from '../util/archive-path.js';
 
 export { extractTo } from './copy-untar.js';
+export { assertsDirectory, clean, preserveTrailingDotOrSeparator, splitPathDirEntry };
 
 type HeaderArg = Partial<Header> & Pick<Header, 'name'>;
 
@@ -58,43 +68,6 @@ export interface CopyInfo {
 
 export class CopyError extends Error {}
 
-// Go's filepath.Clean.
-export function clean(p: string): string {
-  if (p === '') return '.';
-  const n = path.posix.normalize(p);
-  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
-}
-
-// filepath.Base.
-function base(p: string): string {
-  const trimmed = p.replace(/\/+$/, '');
-  if (trimmed === '') return p === '' ? '.' : '/';
-  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
-}
-
-const specifiesCurrentDir = (p: string): boolean => base(p) === '.';
-const hasTrailingSeparator = (p: string): boolean => p.endsWith('/');
-
-// A path that says "I am a directory": ends with a separator or "/.".
-export const assertsDirectory = (p: string): boolean => hasTrailingSeparator(p) || specifiesCurrentDir(p);
-
-// archive.PreserveTrailingDotOrSeparator.
-export function preserveTrailingDotOrSeparator(cleaned: string, original: string): string {
-  let out = cleaned;
-  if (!specifiesCurrentDir(out) && specifiesCurrentDir(original)) {
-    if (!hasTrailingSeparator(out)) out += '/';
-    out += '.';
-  }
-  if (!hasTrailingSeparator(out) && hasTrailingSeparator(original)) out += '/';
-  return out;
-}
-
-// archive.SplitPathDirEntry: "/a/b/" → ["/a", "b"]; "a/." → ["a", "."].
-export function splitPathDirEntry(p: string): [dir: string, base: string] {
-  let cleaned = clean(p);
-  if (specifiesCurrentDir(p)) cleaned = `${cleaned}/.`;
-  return [path.posix.dirname(cleaned), path.posix.basename(cleaned) || '/'];
-}
 
 // filepath.Abs that keeps a trailing "/" or "/." the user typed.
 export const resolveLocalPath = (p: string): string => preserveTrailingDotOrSeparator(path.resolve(p), p);

@@ -1,38 +1,6 @@
-import { posix } from 'node:path';
+import { goClean, preserveTrailingDotOrSeparator } from '../util/archive-path.js';
 
-// The path arithmetic of moby's archive package (Go's filepath on Linux), on which the
-// cp rules hang: a trailing "/" or "/." says "this is a directory", "/." also says "its
-// content, not itself".
-
-// filepath.Clean: no trailing slash but on the root, '.' for nothing.
-export function goClean(path: string): string {
-  if (path === '') return '.';
-  const n = posix.normalize(path);
-  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
-}
-
-// filepath.Base: the last element once trailing slashes are gone; "/" for the root.
-export function goBase(path: string): string {
-  const trimmed = path.replace(/\/+$/, '');
-  if (trimmed === '') return path === '' ? '.' : '/';
-  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
-}
-
-const specifiesCurrentDir = (p: string): boolean => goBase(p) === '.';
-const hasTrailingSeparator = (p: string): boolean => p.endsWith('/');
-
-export const assertsDirectory = (p: string): boolean => hasTrailingSeparator(p) || specifiesCurrentDir(p);
-
-// archive.PreserveTrailingDotOrSeparator.
-export function preserveTrailingDotOrSeparator(cleaned: string, original: string): string {
-  let out = cleaned;
-  if (!specifiesCurrentDir(out) && specifiesCurrentDir(original)) {
-    if (!hasTrailingSeparator(out)) out += '/';
-    out += '.';
-  }
-  if (!hasTrailingSeparator(out) && hasTrailingSeparator(original)) out += '/';
-  return out;
-}
+export { assertsDirectory, goBase, goClean, preserveTrailingDotOrSeparator } from '../util/archive-path.js';
 
 // A path the client gave, as the daemon reads it: absolute in the container, cleaned, its
 // trailing "/" or "/." kept.
