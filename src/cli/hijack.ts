@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import type { HijackedConnection } from '../client/engine-client.js';
 import { StdDemuxer } from '../client/stdcopy.js';
@@ -104,6 +105,7 @@ export function streamHijacked(s: HijackStreams): HijackSession {
     if (stdin.isTTY && stdin.setRawMode) {
       stdin.setRawMode(true);
       rawSet = true;
+      clearOutputPostProcessing();
     }
     let keys: Buffer = DEFAULT_ESCAPE_KEYS;
     if (s.detachKeys) {
@@ -199,4 +201,12 @@ export function streamHijacked(s: HijackStreams): HijackSession {
       conn.close();
     },
   };
+}
+
+// libuv's raw mode leaves ONLCR on, so the container's own "\r\n" would reach the
+// terminal as "\r\r\n"; Go's term.MakeRaw (the docker CLI) clears OPOST. Node has no
+// termios API, hence stty on the same terminal. setRawMode(false) restores the saved
+// termios, OPOST included.
+function clearOutputPostProcessing(): void {
+  spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });
 }
