@@ -418,8 +418,11 @@ export class ContainerNetworking {
     if (mode.startsWith('container:')) throw invalid(ERR_SHARED);
     const current = this.mode(rec);
     if (current === 'host' || net.Driver === 'host') throw invalid(ERR_HOST);
-    if (current === 'none' || net.Driver === 'null') throw invalid(ERR_NONE);
     const s = this.settingsOf(rec);
+    // Only networks actually attached conflict: compose disconnects a created container
+    // from its only network and connects it again with aliases.
+    const attached = Object.keys(s.Networks).filter((n) => n !== net.Name).length > 0;
+    if (attached && (current === 'none' || net.Driver === 'null')) throw invalid(ERR_NONE);
     if (s.Networks[net.Name] && rec.State.Running) throw new BerthError('Forbidden', `endpoint with name ${rec.Name.slice(1)} already exists in network ${net.Name}`);
     const ep = this.endpointFor(net, cfg, rec.Id);
     s.Networks[net.Name] = ep;
