@@ -1,4 +1,5 @@
 import { readFile, readdir, lstat } from 'node:fs/promises';
+import { INIT_PATH_IN_CONTAINER } from './init-binary.js';
 import { join } from 'node:path';
 import type { SpecInput, SpecMount } from './types.js';
 import type { ResolvedUser } from './user.js';
@@ -153,6 +154,10 @@ function ociConsoleSize(input: SpecInput): { consoleSize?: { height: number; wid
   return { consoleSize: { height: Math.min(height, 65535), width: Math.min(width, 65535) } };
 }
 
+function initMount(init: string | undefined): SpecMount[] {
+  return init ? [{ destination: INIT_PATH_IN_CONTAINER, type: 'bind', source: init, options: ['rbind', 'ro'] }] : [];
+}
+
 // What Docker falls back to when the image has no passwd entry for the user.
 const DEFAULT_USER: ResolvedUser = { uid: 0, gid: 0, additionalGids: [], home: '/' };
 
@@ -177,7 +182,7 @@ export function buildSpec(input: SpecInput, host: HostInfo, user: ResolvedUser =
       user: user.additionalGids.length > 0
         ? { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }
         : { uid: user.uid, gid: user.gid },
-      args: [...input.args],
+      args: input.init ? [INIT_PATH_IN_CONTAINER, '--', ...input.args] : [...input.args],
       env: buildEnv(input, user.home),
       cwd: input.cwd || '/',
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [], ambient: [] },
@@ -188,7 +193,7 @@ export function buildSpec(input: SpecInput, host: HostInfo, user: ResolvedUser =
     },
     root: { path: input.rootfs, readonly: input.readonlyRootfs },
     hostname: input.hostname,
-    mounts: mergeMounts(defaultMounts(input), input.mounts),
+    mounts: mergeMounts(defaultMounts(input), [...input.mounts, ...initMount(input.init)]),
     linux: {
       namespaces: namespaces(input.netns),
       devices,

@@ -39,6 +39,8 @@ export interface SpecInput {
   // HostConfig.ConsoleSize [height, width]: runc sizes the pty before the process runs, so
   // the first thing a `run -it` shell reads (stty size, $COLUMNS) is already right.
   consoleSize?: [number, number] | null;
+  // --init: host path of the init binary, run as PID 1 ahead of args.
+  init?: string;
 }
 
 export interface CreateOptions {

@@ -139,3 +139,12 @@ test('device numbers decode from st_rdev', () => {
   assert.deepEqual([devMajor(rdev), devMinor(rdev)], [259, 0x312]);
   assert.equal(CAPABILITY_NAMES.length, 41);
 });
+
+test('spec: --init runs the init as PID 1 ahead of the command, bind-mounted read-only', () => {
+  const s = buildSpec(input({ args: ['sleep', '1'], init: '/usr/bin/tini-static' }), { boundingCaps: HOST_BOUNDING, nofileLimit: 0 });
+  assert.deepEqual(s.process.args, ['/sbin/docker-init', '--', 'sleep', '1']);
+  assert.deepEqual(s.mounts.find((m) => m.destination === '/sbin/docker-init'), { destination: '/sbin/docker-init', type: 'bind', source: '/usr/bin/tini-static', options: ['rbind', 'ro'] });
+  const plain = buildSpec(input({ args: ['sleep', '1'] }), { boundingCaps: HOST_BOUNDING, nofileLimit: 0 });
+  assert.deepEqual(plain.process.args, ['sleep', '1']);
+  assert.equal(plain.mounts.some((m) => m.destination === '/sbin/docker-init'), false);
+});
