@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { initBinary } from '../runtime/init-binary.js';
 import { join } from 'node:path';
 import type { EventBus } from '../daemon/events.js';
 import type { LayerStore } from '../storage/types.js';
@@ -223,6 +224,7 @@ export class ContainerService {
           shmSize: rec.HostConfig.ShmSize,
           groupAdd: rec.HostConfig.GroupAdd ?? [],
           consoleSize: rec.HostConfig.ConsoleSize as [number, number] | undefined,
+          init: rec.HostConfig.Init ? initBinary() : undefined,
         },
         { logPath: this.logPath(rec.Id), tty: rec.Config.Tty, openStdin: rec.Config.OpenStdin, stdinOnce: rec.Config.StdinOnce },
       );
