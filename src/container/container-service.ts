@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { EventBus } from '../daemon/events.js';
 import type { LayerStore } from '../storage/types.js';
 import type { AttachSession, ContainerRuntime, ExitInfo } from '../runtime/types.js';
-import { conflict, invalid, notModified, systemError, errorMessage, BerthError } from '../util/errors.js';
+import { conflict, invalid, notModified, systemError, errorMessage, errorKind, BerthError } from '../util/errors.js';
 import { newId } from '../util/ids.js';
 import { parseSignal } from '../util/signals.js';
 import { ContainerStore } from './container-store.js';
@@ -518,7 +518,14 @@ export class ContainerService {
 
   async attach(ref: string, streams: AttachStreams): Promise<{ rec: ContainerRecord; session: Promise<AttachSession> }> {
     const rec = this.store.resolve(ref);
-    if (rec.State.Running) return { rec, session: this.deps.runtime.attach(rec.Id, streams) };
+    if (rec.State.Running) {
+      // It may have just exited, its monitor gone before its exit is recorded: the stream
+      // ends quietly, as moby's attach to a stopped container does.
+      const session = this.deps.runtime.attach(rec.Id, streams).catch((err: unknown) => {
+        throw errorKind(err) === 'NotFound' ? new AttachEnded(errorMessage(err)) : err;
+      });
+      return { rec, session };
+    }
     if (rec.State.Status === 'exited' || rec.State.Status === 'created' || rec.State.Status === 'dead') {
       const session = new Promise<AttachSession>((resolve, reject) => {
         const list = this.pendingAttach.get(rec.Id) ?? [];

@@ -1,6 +1,7 @@
 import { invalid } from '../util/errors.js';
 import { humanDuration } from '../util/units.js';
 import type { ContainerRecord } from './types.js';
+import { healthOf, healthSuffix, isHealthFilterValue } from './health-state.js';
 import { inspectMounts } from '../volume/mount-view.js';
 import { exposedPorts, networksView, onNetwork, portFilterMatches, publishedPorts, summaryPorts } from '../network/settings-view.js';
 
@@ -11,7 +12,7 @@ export function statusText(rec: ContainerRecord, now = Date.now()): string {
   const s = rec.State;
   switch (s.Status) {
     case 'running':
-      return `Up ${humanDuration(now - Date.parse(s.StartedAt))}`;
+      return `Up ${humanDuration(now - Date.parse(s.StartedAt))}${healthSuffix(rec)}`;
     case 'paused':
       return `Up ${humanDuration(now - Date.parse(s.StartedAt))} (Paused)`;
     case 'restarting':
@@ -94,6 +95,9 @@ export function listContainers(
   for (const k of Object.keys(opts.filters)) if (!knownFilters.has(k)) throw invalid(`invalid filter '${k}'`);
   const f = opts.filters;
   for (const s of f.status ?? []) if (!validStatus.has(s)) throw invalid(`invalid filter 'status=${s}'`);
+  for (const h of f.health ?? []) {
+    if (!isHealthFilterValue(h)) throw invalid(`invalid filter 'health=${h}': invalid value for health (${h}): must be one of none, starting, healthy, unhealthy`);
+  }
   let out = [...recs].sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created) || (b.Id < a.Id ? -1 : 1));
   const all = opts.all || (opts.limit !== undefined && opts.limit > 0) || !!f.status || !!f.exited;
   if (!all) out = out.filter((r) => r.State.Running);
@@ -102,6 +106,7 @@ export function listContainers(
   if (f.id) out = out.filter((r) => f.id!.some((p) => r.Id.startsWith(p)));
   if (f.label) out = out.filter((r) => f.label!.every((l) => labelMatches(r.Config.Labels ?? {}, l)));
   if (f.exited) out = out.filter((r) => r.State.Status === 'exited' && f.exited!.some((c) => Number(c) === r.State.ExitCode));
+  if (f.health) out = out.filter((r) => f.health!.includes(healthOf(r)));
   if (f.ancestor) out = out.filter((r) => f.ancestor!.some((a) => ctx.matchesAncestor(r, a)));
   if (f.network) out = out.filter((r) => f.network!.some((n) => onNetwork(r, n)));
   if (f.publish) out = out.filter((r) => f.publish!.some((p) => portFilterMatches(publishedPorts(r), p)));

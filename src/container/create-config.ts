@@ -1,5 +1,8 @@
 import { invalid } from '../util/errors.js';
+import { DEFAULT_LOG_DRIVER, validateLogConfig } from './log-config.js';
 import type { ContainerConfig, HostConfig } from './types.js';
+import type { HealthConfig } from '../image/types.js';
+import { mergeHealthcheck, validateHealthcheck } from './health-config.js';
 
 // The subset of an image's config that a container inherits.
 export interface ImageRunConfig {
@@ -13,6 +16,7 @@ export interface ImageRunConfig {
   Volumes?: Record<string, Record<string, never>> | null;
   StopSignal?: string;
   OnBuild?: string[] | null;
+  Healthcheck?: HealthConfig | null;
 }
 
 // The body of POST /containers/create, loosely typed: clients send partial objects.
@@ -42,7 +46,7 @@ export function defaultHostConfig(h: Partial<HostConfig> | null | undefined): Ho
   return {
     Binds: null,
     ContainerIDFile: '',
-    LogConfig: { Type: 'k8s-file', Config: {} },
+    LogConfig: { Type: DEFAULT_LOG_DRIVER, Config: {} },
     NetworkMode: 'default',
     PortBindings: {},
     RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
@@ -69,7 +73,7 @@ export function defaultHostConfig(h: Partial<HostConfig> | null | undefined): Ho
     ...(h?.RestartPolicy?.Name ? {} : { RestartPolicy: { Name: 'no', MaximumRetryCount: h?.RestartPolicy?.MaximumRetryCount ?? 0 } }),
     ...(h?.ShmSize ? {} : { ShmSize: 64 * 1024 * 1024 }),
     ...(h?.NetworkMode ? {} : { NetworkMode: 'default' }),
-    ...(h?.LogConfig?.Type ? {} : { LogConfig: { Type: 'k8s-file', Config: {} } }),
+    ...(h?.LogConfig?.Type ? {} : { LogConfig: { Type: DEFAULT_LOG_DRIVER, Config: {} } }),
   } as HostConfig;
 }
 
@@ -87,6 +91,9 @@ export interface MergedConfig {
 // Combine what the client asked for with the image's defaults, as Docker's daemon does
 // (daemon/create.go + merge.go): a user entrypoint drops the image's Cmd.
 export function mergeCreateConfig(body: CreateBody, imageRef: string, image: ImageRunConfig, id: string): MergedConfig {
+  // dockerd checks the request's own settings before merging in the image's.
+  validateHealthcheck(body.Healthcheck);
+  validateLogConfig(body.HostConfig?.LogConfig);
   const userEntrypoint = asList(body.Entrypoint);
   const userCmd = asList(body.Cmd);
   let entrypoint = image.Entrypoint ?? null;
@@ -98,6 +105,8 @@ export function mergeCreateConfig(body: CreateBody, imageRef: string, image: Ima
   }
   const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
   if (argv.length === 0) throw invalid('No command specified');
+
+  const healthcheck = mergeHealthcheck(body.Healthcheck, image.Healthcheck);
 
   const env = mergeEnv(image.Env ?? [], body.Env ?? []);
   if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
@@ -114,6 +123,7 @@ export function mergeCreateConfig(body: CreateBody, imageRef: string, image: Ima
     StdinOnce: body.StdinOnce ?? false,
     Env: env,
     Cmd: cmd,
+    ...(healthcheck ? { Healthcheck: healthcheck } : {}),
     Image: imageRef,
     // moby's merge: the image's VOLUMEs join the user's (the docker CLI always sends an object).
     Volumes: Object.keys({ ...image.Volumes, ...body.Volumes }).length ? { ...image.Volumes, ...body.Volumes } : null,

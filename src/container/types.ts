@@ -1,5 +1,6 @@
 import type { ContainerNetworkState } from '../network/types.js';
 import type { StoredMountPoint } from '../volume/container-mounts.js';
+import type { HealthConfig } from '../image/types.js';
 
 // A container as berth keeps it on disk (containers/<id>/config.v2.json) — the same
 // fields Docker's inspect shows, so inspect is a projection, not a translation.
@@ -17,6 +18,7 @@ export interface ContainerConfig {
   StdinOnce: boolean;
   Env: string[];
   Cmd: string[] | null;
+  Healthcheck?: HealthConfig; // image's HEALTHCHECK merged with the user's (health-config.ts)
   Image: string;
   Volumes: Record<string, Record<string, never>> | null;
   WorkingDir: string;
@@ -67,6 +69,24 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  // Present once a container with a healthcheck has been started (src/container/health-monitor.ts).
+  Health?: ContainerHealth;
+}
+
+// Docker's State.Health: the probe results of the last run, oldest first.
+export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+
+export interface HealthcheckResult {
+  Start: string;
+  End: string;
+  ExitCode: number;
+  Output: string;
+}
+
+export interface ContainerHealth {
+  Status: HealthStatus;
+  FailingStreak: number;
+  Log: HealthcheckResult[];
 }
 
 export interface ContainerRecord {

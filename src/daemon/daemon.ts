@@ -31,6 +31,8 @@ import { etcMounts } from '../container/etc-files.js';
 import { statsRoutes } from '../api/routes/stats.js';
 import { execRoutes } from '../api/routes/exec.js';
 import { ExecService } from '../container/exec-service.js';
+import { HealthMonitor, healthContainersOf } from '../container/health-monitor.js';
+import { killProcessTree } from '../runtime/process-tree.js';
 import { ContainerTop } from '../container/top.js';
 import { conmonExecRuntime } from '../runtime/exec.js';
 import { invalid } from '../util/errors.js';
@@ -50,6 +52,7 @@ export class Daemon {
   networks!: NetworkService;
   volumes!: VolumeService;
   private servers: ApiServer[] = [];
+  private health: HealthMonitor | null = null;
 
   constructor(readonly config: DaemonConfig) {}
 
@@ -100,6 +103,9 @@ export class Daemon {
     await this.networks.restoreRules();
 
     const execs = new ExecService({ containers: this.containers.store, runtime: conmonExecRuntime(this.runtime, c.execRoot), events: this.events });
+    // Healthchecks run as execs; containers still running from before a restart get theirs back.
+    this.health = new HealthMonitor({ containers: healthContainersOf(this.containers), execs, events: this.events, killTree: killProcessTree });
+    this.health.restore();
     const top = new ContainerTop({ containers: this.containers.store, cgroupParent: c.cgroupParent, events: this.events });
     const routes = [
       ...systemRoutes({
@@ -144,6 +150,7 @@ export class Daemon {
 
   // Containers keep running under conmon when berthd stops (live restore by design).
   async stop(): Promise<void> {
+    this.health?.close();
     await Promise.all(this.servers.map((s) => s.close()));
     await this.networks?.close();
     for (const host of this.config.hosts) if (host.startsWith('unix://')) await unlink(host.slice(7)).catch(() => {});

@@ -7,6 +7,7 @@ export interface HealthConfig {
   Interval?: number; // nanoseconds, as Go's time.Duration
   Timeout?: number;
   StartPeriod?: number;
+  StartInterval?: number; // API 1.44
   Retries?: number;
 }
 

@@ -1,4 +1,5 @@
 import type { Route, ApiContext } from '../router.js';
+import { assertLogsReadable } from '../../container/log-config.js';
 import { Reply, Handled, boolParam, intParam, filtersParam } from '../router.js';
 import { frame, startStream, STDERR, STDOUT } from '../streams.js';
 import type { ContainerService } from '../../container/container-service.js';
@@ -184,6 +185,7 @@ async function logs(svc: ContainerService, c: ApiContext): Promise<unknown> {
   const stdout = boolParam(q, 'stdout');
   const stderr = boolParam(q, 'stderr');
   if (!stdout && !stderr) throw invalid('Bad parameters: you must choose at least one stream');
+  assertLogsReadable(rec.HostConfig.LogConfig?.Type ?? '');
   const tailRaw = q.get('tail');
   const tail = !tailRaw || tailRaw === 'all' ? undefined : Math.max(0, Number(tailRaw));
   const follow = boolParam(q, 'follow');
