@@ -40,16 +40,39 @@ export interface Located {
   name: string | null;
   path: string; // where the node was found, absolute inside the root, symlinks resolved
   stat: BigIntStats; // lstat of the node: a final symlink not followed is reported as one
+  // The innermost directory mount the walk went into (null: the rootfs itself), and the
+  // node's path relative to that mount's source (or to the root).
+  mount: DirMount | null;
+  rel: string;
   close(): Promise<void>;
+}
+
+// A volume or bind mount of a directory, by where it lands in the container: cp reads and
+// writes through it, as dockerd mounts the volumes for the time of a cp.
+export interface DirMount {
+  source: string; // host directory, chosen by the daemon: trusted
+  rw: boolean;
 }
 
 // Finds path (taken as absolute inside root) without ever leaving root. Every component
 // but the last must lead to a directory; the last is followed too when followFinal (a path
 // ending in "/" or "/."). A directory node is returned open (name null). `shown` is the
-// path named in errors.
-export async function locate(root: string, path: string, followFinal: boolean, shown = path): Promise<Located> {
+// path named in errors. A directory listed in mounts is entered at its source instead.
+export async function locate(
+  root: string,
+  path: string,
+  followFinal: boolean,
+  shown = path,
+  mounts: ReadonlyMap<string, DirMount> = new Map(),
+): Promise<Located> {
   const stack: FileHandle[] = [await openRoot(root)];
   const names: string[] = [];
+  // Mounts entered, with the depth of names at which each starts.
+  const entered: Array<{ depth: number; mount: DirMount }> = [];
+  const where = (): { mount: DirMount | null; rel: string } => {
+    const m = entered[entered.length - 1];
+    return m ? { mount: m.mount, rel: names.slice(m.depth).join('/') } : { mount: null, rel: names.join('/') };
+  };
   const closeAll = (): Promise<unknown> => Promise.all(stack.splice(0).map((h) => h.close().catch(() => {})));
   let todo = split(path);
   let hops = 0;
@@ -64,10 +87,19 @@ export async function locate(root: string, path: string, followFinal: boolean, s
         if (stack.length > 1) {
           await (stack.pop() as FileHandle).close();
           names.pop();
+          while (entered.length > 0 && entered[entered.length - 1]!.depth > names.length) entered.pop();
         }
         continue;
       }
       const last = todo.length === 0;
+      // A mount hides what lies beneath it in the rootfs, as it does inside the container.
+      const mount = mounts.get(`/${[...names, part].join('/')}`);
+      if (mount) {
+        stack.push(await openRoot(mount.source));
+        names.push(part);
+        entered.push({ depth: names.length, mount });
+        continue;
+      }
       const st = await lstat(fdPath(top, part), { bigint: true }).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') throw pathError('ENOENT', 'lstat', shown);
         throw err;
@@ -78,6 +110,7 @@ export async function locate(root: string, path: string, followFinal: boolean, s
         if (target.startsWith('/')) {
           await Promise.all(stack.splice(1).map((h) => h.close()));
           names.length = 0;
+          entered.length = 0;
         }
         todo = [...split(target), ...todo];
         continue;
@@ -97,7 +130,8 @@ export async function locate(root: string, path: string, followFinal: boolean, s
       if (!last) throw pathError('ENOTDIR', 'lstat', shown);
       const dir = stack.pop() as FileHandle;
       await closeAll();
-      return { dir, name: part, path: `/${[...names, part].join('/')}`, stat: st, close: () => dir.close() };
+      const at = where();
+      return { dir, name: part, path: `/${[...names, part].join('/')}`, stat: st, mount: at.mount, rel: [at.rel, part].filter(Boolean).join('/'), close: () => dir.close() };
     }
     const dir = stack.pop() as FileHandle;
     await closeAll();
@@ -105,7 +139,7 @@ export async function locate(root: string, path: string, followFinal: boolean, s
       await dir.close();
       throw err;
     });
-    return { dir, name: null, path: `/${names.join('/')}`, stat, close: () => dir.close() };
+    return { dir, name: null, path: `/${names.join('/')}`, stat, ...where(), close: () => dir.close() };
   } catch (err) {
     await closeAll();
     throw err;

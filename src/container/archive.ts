@@ -7,7 +7,7 @@ import { applyLayerTar } from '../storage/tar-apply.js';
 import { BerthError, conflict, invalid, notFound, systemError } from '../util/errors.js';
 import { ownerForUser } from './archive-owner.js';
 import { assertsDirectory, containerAbsPath, goBase } from './archive-path.js';
-import { locate, readFileInRoot, type Located } from './archive-rootfs.js';
+import { locate, readFileInRoot, type DirMount, type Located } from './archive-rootfs.js';
 import { pathStat, type PathStat } from './archive-stat.js';
 import { nodeTar } from './archive-tar.js';
 import type { ContainerRecord } from './types.js';
@@ -61,7 +61,7 @@ export class ArchiveService {
     requirePath(path);
     const absPath = containerAbsPath(path);
     return this.withRootfs(ref, async (rec, rootfs) => {
-      const node = await this.find(rootfs, ref, path, absPath);
+      const node = await this.find(rootfs, ref, path, absPath, false, await this.dirMountsIn(rec, rootfs));
       try {
         return await describe(rootfs, node, absPath, await this.mountsIn(rec, rootfs));
       } finally {
@@ -76,7 +76,7 @@ export class ArchiveService {
     requirePath(path);
     const absPath = containerAbsPath(path);
     await this.withRootfs(ref, async (rec, rootfs) => {
-      const node = await this.find(rootfs, ref, path, absPath);
+      const node = await this.find(rootfs, ref, path, absPath, false, await this.dirMountsIn(rec, rootfs));
       try {
         const mounts = await this.mountsIn(rec, rootfs);
         const stat = await describe(rootfs, node, absPath, mounts);
@@ -97,13 +97,15 @@ export class ArchiveService {
     const absPath = containerAbsPath(path);
     await this.withRootfs(ref, async (rec, rootfs) => {
       await this.frozen(rec, async () => {
-        const node = await this.find(rootfs, ref, path, absPath, true);
+        const node = await this.find(rootfs, ref, path, absPath, true, await this.dirMountsIn(rec, rootfs));
         await node.close();
         if (node.name !== null) throw invalid('extraction point is not a directory');
-        if (rec.HostConfig.ReadonlyRootfs) throw invalid('container rootfs is marked read-only');
+        // moby's messages: a read-only volume, or a read-only rootfs when no volume is in the way.
+        if (node.mount && !node.mount.rw) throw invalid('mounted volume is marked read-only');
+        if (!node.mount && rec.HostConfig.ReadonlyRootfs) throw invalid('container rootfs is marked read-only');
         const owner =
           opts.copyUIDGID && rec.Config.User ? await ownerForUser(rec.Config.User, (f) => readFileInRoot(rootfs, `/etc/${f}`)) : undefined;
-        await applyLayerTar(tar, rootfs, { base: node.path.slice(1), whiteouts: false, noOverwriteDirNonDir: opts.noOverwriteDirNonDir, owner });
+        await applyLayerTar(tar, node.mount?.source ?? rootfs, { base: node.rel, whiteouts: false, noOverwriteDirNonDir: opts.noOverwriteDirNonDir, owner });
       });
       this.deps.containers.emitEvent(rec, 'extract-to-dir');
     });
@@ -138,6 +140,20 @@ export class ArchiveService {
     for (const m of this.deps.fileMounts(rec)) {
       const at = await resolveInRoot(rootfs, m.destination).catch(() => null);
       if (at !== null) out.set(at.slice(rootfs.length) || '/', m.source);
+    }
+    return out;
+  }
+
+  // Volumes and directory binds by where they land in the rootfs. tmpfs mounts live only
+  // in the container's mount namespace: cp sees what lies beneath them.
+  private async dirMountsIn(rec: ContainerRecord, rootfs: string): Promise<Map<string, DirMount>> {
+    const out = new Map<string, DirMount>();
+    for (const m of rec.MountPoints ?? []) {
+      if (m.Type === 'tmpfs' || !m.Source) continue;
+      const isDir = await stat(m.Source).then((st) => st.isDirectory(), () => false);
+      if (!isDir) continue;
+      const at = await resolveInRoot(rootfs, m.Destination).catch(() => null);
+      if (at !== null && at !== rootfs) out.set(at.slice(rootfs.length), { source: m.Source, rw: m.RW });
     }
     return out;
   }
@@ -180,11 +196,11 @@ export class ArchiveService {
 
   // The node at absPath; a path ending in "/" or "/." must be a directory, and is followed
   // if it is a symlink (as lstat("link/") is), as is every path with follow.
-  private async find(rootfs: string, ref: string, path: string, absPath: string, follow = false): Promise<Located> {
+  private async find(rootfs: string, ref: string, path: string, absPath: string, follow = false, mounts?: ReadonlyMap<string, DirMount>): Promise<Located> {
     const dirAsserted = assertsDirectory(absPath);
     let node: Located;
     try {
-      node = await locate(rootfs, absPath, follow || dirAsserted, absPath);
+      node = await locate(rootfs, absPath, follow || dirAsserted, absPath, mounts);
     } catch (err) {
       throw archiveError(err, ref, path);
     }

@@ -237,6 +237,32 @@ test('a running container: cp both ways, it keeps running unpaused; /etc/hosts i
   await ok('docker', ['rm', '-f', name]);
 });
 
+test('volumes and binds: cp reads and writes through them, ro refused, their symlinks stay in the container', async () => {
+  const name = 'cp-volumes';
+  const bind = await mkdtemp(join(work, 'bind-'));
+  await writeFile(join(bind, 'b.txt'), 'bound\n');
+  await ok('docker', ['run', '-d', '--name', name, '-v', 'cp-vol:/data', '-v', `${bind}:/ro:ro`, 'busybox', 'sh', '-c', 'ln -s / /data/escape; exec sleep 600']);
+  const src = await fixture('volumes');
+  for (const c of clis) {
+    await ok(c, ['cp', join(src, 'file.txt'), `${name}:/data/from-${c}.txt`]);
+    assert.equal(await fileIn(name, `/data/from-${c}.txt`), await readFile(join(src, 'file.txt'), 'utf8'));
+    const r = await cli(c, ['cp', join(src, 'file.txt'), `${name}:/ro/`]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /mounted volume is marked read-only/);
+  }
+  const items = await readTar((await raw('docker', ['cp', `${name}:/ro/b.txt`, '-'])).stdout);
+  assert.deepEqual(items.map((i) => [i.name, i.body]), [['b.txt', 'bound\n']]);
+  // /data/escape -> / is the container's root: its own hostname, not the host's.
+  const hostname = JSON.parse(await ok('docker', ['inspect', name]))[0].Config.Hostname as string;
+  const viaLink = await readTar((await raw('berth', ['cp', `${name}:/data/escape/etc/hostname`, '-'])).stdout);
+  assert.equal(viaLink[0]?.body.trim(), hostname);
+  // Stopped, the volume is still there for cp.
+  await ok('docker', ['stop', '-t', '0', name]);
+  assert.deepEqual((await readTar((await raw('berth', ['cp', `${name}:/data/from-docker.txt`, '-'])).stdout)).map((i) => i.name), ['from-docker.txt']);
+  await ok('docker', ['rm', '-v', name]);
+  await ok('docker', ['volume', 'rm', 'cp-vol']);
+});
+
 test('a hostile container: symlinks it planted lead into its rootfs, never the host', async () => {
   const secret = `host-secret-${randomBytes(6).toString('hex')}`;
   const pwned = `berth-pwned-${randomBytes(6).toString('hex')}`;
