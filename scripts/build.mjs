@@ -17,4 +17,6 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/berth.mjs' }),
   build({ ...common, entryPoints: ['src/daemon/main.ts'], outfile: 'dist/berthd.mjs' }),
+  // `berth registry serve` alone: what the `registry` image runs (berth image bootstrap registry).
+  build({ ...common, entryPoints: ['src/distribution/server/main.ts'], outfile: 'dist/registry.mjs' }),
 ]);

@@ -6,6 +6,7 @@ import { conflict, invalid, systemError } from '../util/errors.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import { bootstrapBusybox, type BaseImage } from './bootstrap-busybox.js';
 import { bootstrapDebian } from './bootstrap-debian.js';
+import { bootstrapRegistry } from './bootstrap-registry.js';
 import { applyChanges } from './changes.js';
 import { dockerContainerConfig, imageConfigBytes } from './config-shape.js';
 import { ContentStore } from './content-store.js';
@@ -380,14 +381,24 @@ export class ImageService {
     });
   }
 
-  // Offline base images: busybox from busybox-static, debian:<suite> via debootstrap.
-  async bootstrap(kind: 'busybox' | 'debian', opts: BootstrapOptions, progress: (line: string) => void): Promise<string> {
-    const tag = opts.tag ?? (kind === 'busybox' ? 'busybox:latest' : `debian:${opts.suite ?? 'bookworm'}`);
-    parseNormalizedNamed(tag); // fail before minutes of debootstrap, not after
+  // Offline base images: busybox from busybox-static, debian:<suite> via debootstrap,
+  // registry (berth's registry server on the host's node; tagged :latest and :2).
+  async bootstrap(kind: 'busybox' | 'debian' | 'registry', opts: BootstrapOptions, progress: (line: string) => void): Promise<string> {
+    const tags = opts.tag
+      ? [opts.tag]
+      : kind === 'busybox'
+        ? ['busybox:latest']
+        : kind === 'registry'
+          ? ['registry:latest', 'registry:2']
+          : [`debian:${opts.suite ?? 'bookworm'}`];
+    for (const tag of tags) parseNormalizedNamed(tag); // fail before minutes of debootstrap, not after
     let base: BaseImage;
     if (kind === 'busybox') {
       progress('Building busybox from /bin/busybox (busybox-static)');
       base = await bootstrapBusybox();
+    } else if (kind === 'registry') {
+      progress('Building registry from the host node binary and dist/registry.mjs');
+      base = await bootstrapRegistry();
     } else {
       base = await bootstrapDebian(
         { suite: opts.suite, include: opts.include, workDir: join(this.deps.dataRoot, 'tmp') },
@@ -399,15 +410,27 @@ export class ImageService {
         progress('Registering layer');
         const layer = await this.deps.layers.register(base.tar, null);
         const config: ImageConfig = { ...base.config, rootfs: { type: 'layers', diff_ids: [layer.diffId] } };
-        const id = await this.createImage(config, { tags: [tag] });
+        const id = await this.createImage(config, { tags });
         this.event('import', id, id);
-        progress(`Tagged ${familiarString(parseNormalizedNamed(tag))}`);
+        for (const tag of tags) progress(`Tagged ${familiarString(parseNormalizedNamed(tag))}`);
         return id;
       });
     } finally {
       base.tar.destroy();
       await base.cleanup?.();
     }
+  }
+
+  // Pull and push record where an image came from and went to: tags and name@digest
+  // references, without the "tag" events `docker tag` logs (dockerd logs only the pull).
+  // A digest reference already pointing elsewhere is left alone, as dockerd leaves it.
+  async addReferences(id: string, refs: NamedRef[]): Promise<void> {
+    await this.lock.run(LOCK, async () => {
+      for (const ref of refs) {
+        if (ref.digest === undefined) await this.store.refs.addTag(ref, id, true);
+        else if (this.store.refs.get(ref) === undefined) await this.store.refs.addDigest(ref, id, true);
+      }
+    });
   }
 
   // Layers registered for an image not yet created must survive a concurrent rmi's GC:

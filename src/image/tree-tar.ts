@@ -12,6 +12,11 @@ import tar from 'tar-stream';
 export interface PackOptions {
   // Relative paths ("dev/null") to leave out; a directory left out takes its subtree.
   exclude?: (rel: string) => boolean;
+  // Asked after lstat: 'skip' leaves the entry (and a directory's subtree) out, 'omit'
+  // leaves the entry out but still walks a directory (.dockerignore's "!dir/file").
+  select?: (rel: string, isDir: boolean) => 'keep' | 'omit' | 'skip';
+  // Owner written on every entry (the docker CLI sends a build context as 0:0).
+  owner?: { uid: number; gid: number };
 }
 
 const S_IFMT = 0o170000;
@@ -30,12 +35,16 @@ export function packTree(root: string, opts: PackOptions = {}): Readable {
       if (opts.exclude?.(r)) continue;
       const abs = join(root, r);
       const st = await lstat(abs);
-      const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: new Date(Math.floor(st.mtimeMs / 1000) * 1000) };
+      const selected = opts.select?.(r, st.isDirectory()) ?? 'keep';
+      if (selected === 'skip') continue;
+      const owner = opts.owner ?? st;
+      const base = { mode: st.mode & 0o7777, uid: owner.uid, gid: owner.gid, mtime: new Date(Math.floor(st.mtimeMs / 1000) * 1000) };
       if (st.isDirectory()) {
-        await add({ ...base, name: `${r}/`, type: 'directory' });
+        if (selected === 'keep') await add({ ...base, name: `${r}/`, type: 'directory' });
         await walk(r);
         continue;
       }
+      if (selected === 'omit') continue;
       if ((st.mode & S_IFMT) === S_IFSOCK) continue;
       if (st.nlink > 1) {
         const key = `${st.dev}:${st.ino}`;

@@ -6,7 +6,7 @@ import { errorMessage, invalid } from '../../util/errors.js';
 // berth's own endpoints, beside the Engine API: things Docker lacks.
 export interface BootstrapBackend {
   bootstrap(
-    kind: 'busybox' | 'debian',
+    kind: 'busybox' | 'debian' | 'registry',
     opts: { tag?: string; suite?: string; include?: string[] },
     progress: (line: string) => void,
   ): Promise<string>;
@@ -19,7 +19,9 @@ export function berthRoutes(images: BootstrapBackend): Route[] {
 // Offline base images (no registry is reachable): streamed like a pull.
 async function bootstrap(images: BootstrapBackend, c: ApiContext): Promise<unknown> {
   const kind = c.query.get('kind') ?? 'busybox';
-  if (kind !== 'busybox' && kind !== 'debian') throw invalid(`unknown base image kind "${kind}": use busybox or debian`);
+  if (kind !== 'busybox' && kind !== 'debian' && kind !== 'registry') {
+    throw invalid(`unknown base image kind "${kind}": use busybox, debian or registry`);
+  }
   const include = (c.query.get('include') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const res = startStream(c.res!, 'application/json');
   const out = new JsonMessageStream(res);

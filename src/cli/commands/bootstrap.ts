@@ -4,16 +4,17 @@ import { displayJsonMessages } from '../jsonmessage.js';
 import { discard } from '../container-create.js';
 
 // berth's own: build a base image without a registry — busybox from Debian's
-// busybox-static, or Debian through debootstrap — streamed like a pull.
+// busybox-static, Debian through debootstrap, or the registry image (berth's registry
+// server on the host's node) — streamed like a pull.
 
-const KINDS = ['busybox', 'debian'];
+const KINDS = ['busybox', 'debian', 'registry'];
 
 export const bootstrapCommand: CommandSpec = {
   name: 'bootstrap',
-  use: 'bootstrap [OPTIONS] busybox|debian',
-  short: 'Create a base image (busybox or debian) without a registry',
+  use: 'bootstrap [OPTIONS] busybox|debian|registry',
+  short: 'Create a base image (busybox, debian or registry) without a registry',
   flags: [
-    { name: 'tag', short: 't', kind: 'string', usage: 'Name and optionally a tag for the image (default "busybox:latest" or "debian:<suite>")' },
+    { name: 'tag', short: 't', kind: 'string', usage: 'Name and optionally a tag for the image (default "busybox:latest", "debian:<suite>" or "registry:latest" and "registry:2")' },
     { name: 'suite', kind: 'string', usage: 'Debian suite to bootstrap (default "bookworm")' },
     { name: 'include', kind: 'list', usage: 'Extra Debian packages to install (comma-separated, repeatable)' },
     { name: 'quiet', short: 'q', kind: 'bool', usage: 'Suppress the progress output' },
@@ -21,7 +22,7 @@ export const bootstrapCommand: CommandSpec = {
   args: exactArgs(1),
   run: async (ctx: CliContext, flags: ParsedFlags, args: string[]) => {
     const kind = args[0];
-    if (!KINDS.includes(kind)) throw new Error(`unknown image kind ${JSON.stringify(kind)}: must be one of "busybox", "debian"`);
+    if (!KINDS.includes(kind)) throw new Error(`unknown image kind ${JSON.stringify(kind)}: must be one of "busybox", "debian", "registry"`);
     const include = flags.list('include').flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
     const res = await ctx.client().imageBootstrap({
       kind,
