@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { initBinary } from '../runtime/init-binary.js';
+import { logSizeMax } from './log-config.js';
 import { join } from 'node:path';
 import type { EventBus } from '../daemon/events.js';
 import type { LayerStore } from '../storage/types.js';
@@ -226,7 +227,7 @@ export class ContainerService {
           consoleSize: rec.HostConfig.ConsoleSize as [number, number] | undefined,
           init: rec.HostConfig.Init ? initBinary() : undefined,
         },
-        { logPath: this.logPath(rec.Id), tty: rec.Config.Tty, openStdin: rec.Config.OpenStdin, stdinOnce: rec.Config.StdinOnce },
+        { logPath: this.logPath(rec.Id), logSizeMax: logSizeMax(rec.HostConfig.LogConfig), tty: rec.Config.Tty, openStdin: rec.Config.OpenStdin, stdinOnce: rec.Config.StdinOnce },
       );
       // The new netns exists now (runc create): veths and published ports, before the process runs.
       await this.deps.network?.join(rec, pid);

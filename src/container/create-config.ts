@@ -73,7 +73,7 @@ export function defaultHostConfig(h: Partial<HostConfig> | null | undefined): Ho
     ...(h?.RestartPolicy?.Name ? {} : { RestartPolicy: { Name: 'no', MaximumRetryCount: h?.RestartPolicy?.MaximumRetryCount ?? 0 } }),
     ...(h?.ShmSize ? {} : { ShmSize: 64 * 1024 * 1024 }),
     ...(h?.NetworkMode ? {} : { NetworkMode: 'default' }),
-    ...(h?.LogConfig?.Type ? {} : { LogConfig: { Type: DEFAULT_LOG_DRIVER, Config: {} } }),
+    ...(h?.LogConfig?.Type ? {} : { LogConfig: { Type: DEFAULT_LOG_DRIVER, Config: h?.LogConfig?.Config ?? {} } }),
   } as HostConfig;
 }
 

@@ -1,4 +1,5 @@
 import { BerthError, invalid } from '../util/errors.js';
+import { ramInBytes } from '../util/units.js';
 
 // Log drivers berthd accepts. conmon writes every container's log in one format, read back
 // by `logs`; the driver name is what clients see, and they act on it: docker-py and
@@ -19,6 +20,22 @@ export function validateLogConfig(cfg: { Type?: string; Config?: Record<string, 
   for (const key of Object.keys(cfg?.Config ?? {})) {
     if (!allowed.has(key)) throw invalid(`unknown log opt '${key}' for ${type} log driver`);
   }
+  const size = cfg?.Config?.['max-size'];
+  if (size) {
+    try {
+      ramInBytes(size);
+    } catch (err) {
+      throw invalid((err as Error).message);
+    }
+  }
+}
+
+// --log-opt max-size in bytes (Docker's units: 10m = 10 MiB); undefined when unset.
+export function logSizeMax(cfg: { Config?: Record<string, string> | null } | null | undefined): number | undefined {
+  const raw = cfg?.Config?.['max-size'];
+  if (!raw) return undefined;
+  const n = ramInBytes(raw);
+  return n > 0 ? n : undefined;
 }
 
 // `logs` on a container whose driver keeps nothing (moby's ErrReadLogsNotSupported).

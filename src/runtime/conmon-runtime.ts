@@ -158,6 +158,9 @@ export class ConmonRuntime implements ContainerRuntime {
       // forwards on the sync pipe.
       '--runtime-arg', '--log-format=json', '--runtime-arg', '--log', '--runtime-arg', join(bundle, 'runc.log'),
     ];
+    // --log-opt max-size: conmon truncates the log once it would grow past it, which is
+    // json-file's behaviour with its default max-file=1.
+    if (opts.logSizeMax) args.push('--log-size-max', String(opts.logSizeMax));
     if (opts.tty) args.push('--terminal');
     if (opts.openStdin) {
       args.push('--stdin');

@@ -45,6 +45,7 @@ export interface SpecInput {
 
 export interface CreateOptions {
   logPath: string; // k8s-file log written by conmon
+  logSizeMax?: number; // bytes; --log-opt max-size
   tty: boolean;
   openStdin: boolean;
   // Close the container's stdin when the attached client closes it (docker run -i).
