@@ -57,6 +57,8 @@ export interface CliContext {
   // (and `--help`) never resolve the host.
   client(): EngineClient;
   configFile(): ClientConfigFile;
+  // The client config directory named by --config (undefined when not given).
+  explicitConfigDir(): string | undefined;
   out(text: string): void;
   err(text: string): void;
 }

@@ -4,6 +4,7 @@ import { EngineError } from '../client/engine-client.js';
 import { parseAnyReference, parseNormalizedNamed, familiarString, refName, tagNameOnly, type NamedRef } from '../image/reference.js';
 import { BIN, StatusError, type CliContext, type TerminalOut } from './command.js';
 import { displayJsonMessages } from './jsonmessage.js';
+import { registryAuthFor } from './credential-store.js';
 import { ttySize } from './tty.js';
 import type { CreateBody } from './opts/container-opts.js';
 
@@ -50,7 +51,7 @@ export interface CreateOptions {
 export async function pullImage(ctx: CliContext, image: string, platform: string, quiet: boolean): Promise<void> {
   const ref = parseNormalizedNamed(image);
   const tag = ref.digest ?? tagNameOnly(ref).tag;
-  const res = await ctx.client().imagePull(refName(ref), tag, platform);
+  const res = await ctx.client().imagePull(refName(ref), tag, platform, registryAuthFor(ctx, ref.domain));
   const out = quiet ? discard() : ctx.io.stderr;
   await displayJsonMessages(res, out, { isTerminal: out.isTTY === true });
 }

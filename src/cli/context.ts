@@ -63,6 +63,10 @@ export class Context implements CliContext {
     return this.config;
   }
 
+  explicitConfigDir(): string | undefined {
+    return this.globals.configDir;
+  }
+
   out(text: string): void {
     this.io.stdout.write(text);
   }

@@ -1,7 +1,9 @@
 import type { Readable } from 'node:stream';
-import { readJsonMessages, type JsonMessage, type JsonProgressDetail } from '../client/json-stream.js';
+import { readJsonMessages, type JsonMessage } from '../client/json-stream.js';
 import type { TerminalOut } from './command.js';
-import { humanSize, formatGoDuration } from '../util/units.js';
+import { progressString } from '../util/progress-bar.js';
+
+export { progressString };
 
 // Renders a pull/import/load progress stream as docker's jsonmessage package
 // does: on a terminal each layer id keeps its own line, updated in place with
@@ -23,39 +25,6 @@ export interface DisplayOptions {
   // Terminal width for the progress bar (docker asks the terminal; 200 if unknown).
   width?: number;
   onAux?: (aux: unknown) => void;
-}
-
-export function progressString(p: JsonProgressDetail, width: number, now = Date.now()): string {
-  const current = p.current ?? 0;
-  const total = p.total ?? 0;
-  if (current <= 0 && total <= 0) return '';
-  if (total <= 0) {
-    return p.units ? `${current} ${p.units}` : humanSize(current).padStart(8);
-  }
-  let percentage = Math.trunc(Math.trunc((current / total) * 100) / 2);
-  if (percentage > 50) percentage = 50;
-  let pbBox = '';
-  if (width > 110) {
-    const spaces = Math.max(0, 50 - percentage);
-    pbBox = `[${'='.repeat(percentage)}>${' '.repeat(spaces)}] `;
-  }
-  let numbersBox = '';
-  if (p.hidecounts) {
-    numbersBox = '';
-  } else if (!p.units) {
-    const cur = humanSize(current);
-    numbersBox = current > total ? cur.padStart(8) : `${cur.padStart(8)}/${humanSize(total)}`;
-  } else {
-    numbersBox = current > total ? `${current} ${p.units}` : `${current}/${total} ${p.units}`;
-  }
-  let timeLeftBox = '';
-  if (width > 50 && current > 0 && (p.start ?? 0) > 0 && percentage < 50) {
-    const fromStartNs = (now - (p.start as number) * 1000) * 1e6;
-    const perEntry = fromStartNs / current;
-    const left = Math.round(((total - current) * perEntry) / 1e9) * 1e9;
-    timeLeftBox = ` ${formatGoDuration(left)}`;
-  }
-  return pbBox + numbersBox + timeLeftBox;
 }
 
 function display(jm: JsonMessage, out: TerminalOut, opts: DisplayOptions, width: number): void {

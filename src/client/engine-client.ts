@@ -12,6 +12,7 @@ import type {
   HistoryItem,
   ImageSummary,
   PruneReport,
+  SearchResult,
   ServerVersion,
   TopResponse,
   WaitResponse,
@@ -348,11 +349,27 @@ export class EngineClient {
     });
   }
 
-  imagePull(fromImage: string, tag: string | undefined, platform?: string): Promise<IncomingMessage> {
+  // registryAuth: the base64url JSON credentials docker sends in X-Registry-Auth.
+  imagePull(fromImage: string, tag: string | undefined, platform?: string, registryAuth = ''): Promise<IncomingMessage> {
     return this.t.send('POST', '/images/create', {
       query: { fromImage, tag, platform: platform || undefined },
-      headers: { 'X-Registry-Auth': '' },
+      headers: { 'X-Registry-Auth': registryAuth },
     });
+  }
+
+  imagePush(name: string, tag: string | undefined, registryAuth: string): Promise<IncomingMessage> {
+    return this.t.send('POST', `/images/${seg(name)}/push`, { query: { tag }, headers: { 'X-Registry-Auth': registryAuth } });
+  }
+
+  imageSearch(term: string, limit: number | undefined, filters: Filters | undefined, registryAuth: string): Promise<SearchResult[]> {
+    return this.json('GET', '/images/search', {
+      query: { term, limit: limit || undefined, filters: encodeFilters(filters) },
+      headers: { 'X-Registry-Auth': registryAuth },
+    });
+  }
+
+  registryLogin(auth: Record<string, string>): Promise<{ Status: string; IdentityToken?: string }> {
+    return this.json('POST', '/auth', { json: auth });
   }
 
   imageImport(query: Query, source?: Readable): Promise<IncomingMessage> {
@@ -372,6 +389,16 @@ export class EngineClient {
       query: { quiet: quiet ? '1' : '0' },
       raw: source,
       headers: { 'Content-Type': 'application/x-tar' },
+    });
+  }
+
+  // The context tar as the body; the answer streams JSON messages. X-Registry-Config
+  // carries no credentials (berth keeps none on the client), as an empty docker config.
+  imageBuild(query: Query, context: Readable): Promise<IncomingMessage> {
+    return this.t.send('POST', '/build', {
+      query,
+      raw: context,
+      headers: { 'Content-Type': 'application/x-tar', 'X-Registry-Config': Buffer.from('{}').toString('base64') },
     });
   }
 

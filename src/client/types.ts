@@ -169,3 +169,12 @@ export interface EventMessage {
   id?: string;
   from?: string;
 }
+
+// GET /images/search
+export interface SearchResult {
+  star_count: number;
+  is_official: boolean;
+  name: string;
+  is_automated: boolean;
+  description: string;
+}

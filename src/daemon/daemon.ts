@@ -23,6 +23,8 @@ import { systemRoutes } from '../api/routes/system.js';
 import { containerRoutes } from '../api/routes/containers.js';
 import { attachRoutes } from '../api/routes/attach.js';
 import { imageRoutes } from '../api/routes/images.js';
+import { distributionRoutes, pullHandler } from '../api/routes/distribution.js';
+import { DistributionService } from '../distribution/distribution-service.js';
 import { berthRoutes } from '../api/routes/berth.js';
 import { archiveRoutes } from '../api/routes/archive.js';
 import { commitRoutes } from '../api/routes/commit.js';
@@ -39,6 +41,8 @@ import { invalid } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { newId } from '../util/ids.js';
 import { ENGINE_VERSION } from './version.js';
+import { buildRoutes } from '../api/routes/build.js';
+import { Builder } from '../build/builder.js';
 
 const run = promisify(execFile);
 
@@ -47,6 +51,8 @@ export class Daemon {
   readonly events = new EventBus();
   layers!: Overlay2Store;
   images!: ImageService;
+  // Registries: pull/push/login/search; distribution.pullImage is the hook for build's FROM.
+  distribution!: DistributionService;
   runtime!: ConmonRuntime;
   containers!: ContainerService;
   networks!: NetworkService;
@@ -80,6 +86,8 @@ export class Daemon {
       engineVersion: ENGINE_VERSION,
     });
     await this.images.init();
+    this.distribution = new DistributionService({ dataRoot: c.dataRoot, daemonJson: c.raw, images: this.images, layers, events: this.events, userAgent: `berth/${ENGINE_VERSION}` });
+    await this.distribution.init();
     this.volumes = new VolumeService({ root: join(c.dataRoot, 'volumes'), events: this.events });
     await this.volumes.init();
     // Bridges, chains and DNS first; the containers that survived a restart then get their
@@ -118,7 +126,8 @@ export class Daemon {
       ...containerRoutes({ containers: this.containers, layers: this.layers, imageMatches: (imageId, ref) => this.images.matches(imageId, ref), imageSize: async (imageId) => ((await this.images.inspect(imageId)) as { Size: number }).Size, execIds: (id) => execs.execIds(id) }),
       ...attachRoutes({ containers: this.containers, events: this.events }),
       ...execRoutes({ execs, top }),
-      ...imageRoutes(this.images),
+      ...imageRoutes(this.images, pullHandler(this.distribution)),
+      ...distributionRoutes(this.distribution),
       ...networkRoutes({ networks: this.networks, containerNetworking, updateNetworking: (ref, fn) => this.containers.updateNetworking(ref, fn) }),
       ...berthRoutes(this.images),
       ...imageArchiveRoutes(new ImageArchiveService({ images: this.images, layers, events: this.events, dataRoot: c.dataRoot })),
@@ -132,6 +141,7 @@ export class Daemon {
         }),
       ),
       ...commitRoutes({ containers: this.containers, images: this.images, layers: this.layers }),
+      ...buildRoutes(new Builder({ dataRoot: c.dataRoot, images: this.images, layers, containers: this.containers, engineVersion: ENGINE_VERSION, events: this.events, layerSizes: async () => new Map((await layers.list()).map((l) => [l.chainId, l.size])), pullImage: async (ref, o) => void (await this.distribution.pullImage(ref, { platform: o.platform, auth: o.auth }, (m) => o.progress.message({ ...m }))) })),
       ...volumeRoutes({ volumes: this.volumes, df: { images: this.images, layers: this.layers, containers: () => this.containers.store.all(), volumes: () => this.volumes.usage() } }),
     ];
     for (const host of c.hosts) {

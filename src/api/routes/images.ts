@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Route, ApiContext } from '../router.js';
+import type { Route, ApiContext, Handler } from '../router.js';
 import { Handled, Reply, boolParam, filtersParam } from '../router.js';
 import { JsonMessageStream, startStream } from '../streams.js';
 import { errorMessage, notFound } from '../../util/errors.js';
@@ -15,14 +15,15 @@ export interface ImageBackend {
   importImage(tar: Readable, opts: { repo?: string; tag?: string; changes: string[]; message?: string; source?: string }): Promise<string>;
 }
 
-export function imageRoutes(svc: ImageBackend): Route[] {
+// pull: the registry half of POST /images/create (fromImage), from the distribution routes.
+export function imageRoutes(svc: ImageBackend, pull?: Handler): Route[] {
   return [
     {
       method: 'GET',
       path: '/images/json',
       handler: async (c) => svc.list({ all: boolParam(c.query, 'all'), filters: filtersParam(c.query), digests: boolParam(c.query, 'digests'), apiVersion: c.apiVersion }),
     },
-    { method: 'POST', path: '/images/create', handler: (c) => create(svc, c) },
+    { method: 'POST', path: '/images/create', handler: (c) => create(svc, c, pull) },
     { method: 'POST', path: '/images/prune', handler: async (c) => svc.prune({ all: !boolParam(c.query, 'dangling', true), filters: filtersParam(c.query) }) },
     { method: 'GET', path: '/images/{name:.*}/json', handler: (c) => svc.inspect(c.params.name!) },
     { method: 'GET', path: '/images/{name:.*}/history', handler: (c) => svc.history(c.params.name!) },
@@ -43,10 +44,11 @@ export function imageRoutes(svc: ImageBackend): Route[] {
 }
 
 // POST /images/create is both `import` (fromSrc) and `pull` (fromImage).
-async function create(svc: ImageBackend, c: ApiContext): Promise<unknown> {
+async function create(svc: ImageBackend, c: ApiContext, pull?: Handler): Promise<unknown> {
   const q = c.query;
   const fromSrc = q.get('fromSrc');
   if (fromSrc === null) {
+    if (pull) return pull(c);
     const image = q.get('fromImage') ?? '';
     const tag = q.get('tag');
     throw notFound(

@@ -17,6 +17,10 @@ import { tagCommand, imageTagCommand } from './tag.js';
 import { historyCommand } from './history.js';
 import { importCommand } from './import.js';
 import { pullCommand, imagePullCommand } from './pull.js';
+import { pushCommand, imagePushCommand } from './push.js';
+import { loginCommand } from './login.js';
+import { logoutCommand } from './logout.js';
+import { searchCommand } from './search.js';
 import { bootstrapCommand } from './bootstrap.js';
 import { containerPruneCommand, imagePruneCommand } from './prune.js';
 import { versionCommand } from './version.js';
@@ -39,6 +43,9 @@ import { updateCommand } from './update.js';
 import { dfCommand, systemPruneCommand } from './system.js';
 import { volumeCommand } from './volume.js';
 import { networkCommand } from './network.js';
+import { buildCommand } from './build.js';
+import { builderCommand } from './builder.js';
+import { registryCommand } from './registry.js';
 
 // The command tree: top-level commands, and the container/image/system management
 // groups that hold the same commands under their long names.
@@ -86,10 +93,12 @@ const imageCommand: CommandSpec = {
   args: noArgs,
   subcommands: [
     bootstrapCommand,
+    under(buildCommand),
     under(historyCommand),
     under(importCommand),
     under(loadCommand),
     imagePullCommand,
+    imagePushCommand,
     under(saveCommand),
     imageTagCommand,
     imageLsCommand,
@@ -111,15 +120,23 @@ export const rootCommands: CommandSpec[] = [
   runCommand,
   execCommand,
   psCommand,
+  buildCommand,
   pullCommand,
+  pushCommand,
   imagesCommand,
+  loginCommand,
+  logoutCommand,
+  searchCommand,
   versionCommand,
   infoCommand,
   containerCommand,
   imageCommand,
   systemCommand,
+  // docker's `builder` group: build under its long name, and prune.
+  { ...builderCommand, subcommands: [under(buildCommand), ...(builderCommand.subcommands ?? [])] },
   networkCommand,
   volumeCommand,
+  registryCommand,
   attachCommand,
   commitCommand,
   cpCommand,

@@ -3,6 +3,7 @@ import type { ParsedFlags } from '../flags.js';
 import { parseNormalizedNamed, isNameOnly, refName, refString, tagNameOnly } from '../../image/reference.js';
 import { displayJsonMessages } from '../jsonmessage.js';
 import { discard } from '../container-create.js';
+import { registryAuthFor } from '../credential-store.js';
 
 export const pullCommand: CommandSpec = {
   name: 'pull',
@@ -27,7 +28,7 @@ export const pullCommand: CommandSpec = {
       if (!quiet) ctx.out(`Using default tag: ${ref.tag}\n`);
     }
     const tag = all ? undefined : (ref.digest ?? ref.tag);
-    const res = await ctx.client().imagePull(refName(ref), tag, flags.string('platform'));
+    const res = await ctx.client().imagePull(refName(ref), tag, flags.string('platform'), registryAuthFor(ctx, ref.domain));
     const out = quiet ? discard() : ctx.io.stdout;
     await displayJsonMessages(res, out, { isTerminal: out.isTTY === true });
     ctx.out(`${refString(ref)}\n`);

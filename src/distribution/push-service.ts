@@ -1,0 +1,332 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import type { EventBus } from '../daemon/events.js';
+import { MediaTypes } from '../image/archive-format.js';
+import { chainIds, sha256Digest } from '../image/digest.js';
+import { familiarName, familiarString, parseNormalizedNamed, refName, trimNamed, withTag, type NamedRef } from '../image/reference.js';
+import type { ImageConfig } from '../image/types.js';
+import { invalid, notFound, systemError } from '../util/errors.js';
+import { shortId } from '../util/ids.js';
+import type { AuthConfig } from './auth-config.js';
+import type { Endpoint } from './endpoints.js';
+import { Limiter } from './limiter.js';
+import { schema2Manifest } from './manifest.js';
+import { Progress, ProgressPacer, type ProgressSink } from './progress.js';
+import type { RegistryClient } from './registry-client.js';
+import { TransportError } from './registry-errors.js';
+import type { RegistryService } from './registry-service.js';
+import type { V2Metadata, V2MetadataStore } from './v2-metadata.js';
+
+// `docker push` on the daemon side, after moby's distribution/push_v2.go. For each layer:
+// a blob the registry is known to have (from where it was pulled or pushed before) is
+// only checked with HEAD ("Layer already exists"); one in a sibling repository of the same
+// registry is mounted ("Mounted from …"); the rest is gzipped from the layer's tar and
+// uploaded (one PUT when small, PATCH chunks when large), its digest computed on the way.
+// Then the config and the schema 2 manifest; the image gets a RepoDigest.
+
+export interface PushImageStore {
+  // Every tag of a repository, with the image it names.
+  tagsOf(repo: NamedRef): Array<{ ref: NamedRef; id: string }>;
+  reference(ref: NamedRef): string | undefined;
+  image(id: string): { raw: Buffer; config: ImageConfig } | undefined;
+  addReferences(id: string, refs: NamedRef[]): Promise<void>;
+}
+
+export interface PushLayerSource {
+  // The size of the layer's tar (0 when unknown until it is written).
+  tarSize(diffId: string, chainId: string): Promise<number>;
+  // The layer's tar; its bytes must hash to the diff ID (checked while uploading).
+  openTar(diffId: string, chainId: string): Promise<Readable>;
+}
+
+export interface PushServiceDeps {
+  registry: RegistryService;
+  images: PushImageStore;
+  layers: PushLayerSource;
+  metadata: V2MetadataStore;
+  events: EventBus;
+  maxConcurrentUploads?: number;
+}
+
+export interface PushOptions {
+  tag?: string;
+  auth?: AuthConfig;
+}
+
+// Compressed bytes sent per PATCH once a layer outgrows one monolithic PUT.
+export const CHUNK_SIZE = 8 << 20;
+// Speed over size: a loopback or LAN registry is the common case, and the digest only has
+// to be stable, not docker's.
+const GZIP_LEVEL = 1;
+const SMALL_LAYER = 100 << 10; // moby's smallLayerMaximumSize
+const MIDDLE_LAYER = 10 << 20; // middleLayerMaximumSize
+
+interface RemoteBlob {
+  digest: string;
+  size: number;
+}
+
+export class PushService {
+  private readonly limiter: Limiter;
+
+  constructor(private readonly deps: PushServiceDeps) {
+    this.limiter = new Limiter(deps.maxConcurrentUploads ?? 5);
+  }
+
+  async pushImage(name: string, opts: PushOptions, sink: ProgressSink): Promise<void> {
+    let ref = parseNormalizedNamed(name);
+    if (opts.tag) ref = withTag(ref, opts.tag);
+    if (ref.digest !== undefined) throw invalid('cannot push a digest reference');
+    const repo = trimNamed(ref);
+    const progress = new Progress(sink);
+    progress.message('', `The push refers to repository [${refName(repo)}]`);
+    const tags = this.deps.images.tagsOf(repo);
+    if (tags.length === 0) throw notFound(`An image does not exist locally with the tag: ${familiarName(repo)}`);
+
+    let targets: Array<{ ref: NamedRef; id: string }>;
+    if (ref.tag !== undefined) {
+      const id = this.deps.images.reference(ref);
+      if (id === undefined) throw notFound(`tag does not exist: ${familiarString(ref)}`);
+      targets = [{ ref, id }];
+    } else {
+      targets = tags;
+    }
+    await this.deps.registry.withEndpoints(repo.domain, false, async (endpoint) => {
+      const pusher = new Pusher(this.deps, this.limiter, endpoint, repo, opts.auth ?? {}, progress);
+      // newRepository pings first: an endpoint that cannot be reached fails before any output.
+      await pusher.ping();
+      for (const t of targets) await pusher.pushTag(t.ref, t.id);
+    });
+    // dockerd's LogImageEvent: the image's labels too, when the reference names one.
+    const labels = ref.tag !== undefined ? (this.deps.images.image(targets[0]!.id)?.config.config?.Labels ?? {}) : {};
+    this.deps.events.emit('image', 'push', familiarString(ref), { ...labels, name: familiarName(repo) });
+  }
+}
+
+class Pusher {
+  private readonly client: RegistryClient;
+  // Layers known to be in the target repository during this push (pushState.remoteLayers).
+  private readonly remote = new Map<string, Promise<RemoteBlob>>();
+  private readonly repoName: string;
+
+  constructor(
+    private readonly deps: PushServiceDeps,
+    private readonly limiter: Limiter,
+    endpoint: Endpoint,
+    private readonly repo: NamedRef,
+    auth: AuthConfig,
+    private readonly progress: Progress,
+  ) {
+    this.client = deps.registry.client(endpoint, repo.path, auth, ['push', 'pull']);
+    this.repoName = refName(repo);
+  }
+
+  ping(): Promise<void> {
+    return this.client.ping();
+  }
+
+  async pushTag(ref: NamedRef, id: string): Promise<void> {
+    const img = this.deps.images.image(id);
+    if (!img) throw systemError(`could not find image from tag ${familiarString(ref)}: image ${id} does not exist`);
+    const diffIds = img.config.rootfs?.diff_ids ?? [];
+    const chains = chainIds(diffIds);
+    // Top layer first, as dockerd lists them.
+    const order = diffIds.map((_, i) => i).reverse();
+    for (const i of order) this.progress.update(shortId(diffIds[i]!), 'Preparing');
+    const uploads = order.map((i) => {
+      const p = this.layer(diffIds[i]!, chains[i]!);
+      p.catch(() => {});
+      return { i, p };
+    });
+    const blobs: RemoteBlob[] = new Array(diffIds.length);
+    try {
+      for (const u of uploads) blobs[u.i] = await u.p;
+    } finally {
+      await Promise.allSettled(uploads.map((u) => u.p));
+    }
+
+    const configDigest = sha256Digest(img.raw);
+    if ((await this.client.statBlob(configDigest)) === null) await this.uploadSmall(img.raw, configDigest);
+    const manifest = schema2Manifest({ digest: configDigest, size: img.raw.length }, blobs);
+    const digest = await this.client.putManifest(ref.tag!, manifest, MediaTypes.dockerManifest);
+    this.progress.message('', `${ref.tag}: digest: ${digest} size: ${manifest.length}`);
+    const digestRef: NamedRef = { ...trimNamed(ref), digest };
+    if (this.deps.images.reference(digestRef) === undefined) await this.deps.images.addReferences(id, [digestRef]);
+    this.progress.aux({ Tag: ref.tag, Digest: digest, Size: manifest.length });
+  }
+
+  private layer(diffId: string, chainId: string): Promise<RemoteBlob> {
+    let p = this.remote.get(diffId);
+    if (p) {
+      this.progress.update(shortId(diffId), 'Layer already exists');
+      return p;
+    }
+    p = this.limiter.run(
+      () => this.upload(diffId, chainId),
+      () => this.progress.update(shortId(diffId), 'Waiting'),
+    );
+    this.remote.set(diffId, p);
+    p.catch(() => this.remote.delete(diffId));
+    return p;
+  }
+
+  // pushDescriptor.Upload.
+  private async upload(diffId: string, chainId: string): Promise<RemoteBlob> {
+    const id = shortId(diffId);
+    const meta = (await this.deps.metadata.get(diffId)).reverse(); // newest first
+    const checked = new Set<string>();
+    const size = await this.deps.layers.tarSize(diffId, chainId);
+    const [maxMounts, maxChecks, checkOthers] = size > MIDDLE_LAYER ? [4, 3, true] : size > SMALL_LAYER ? [3, 1, false] : [1, 1, false];
+
+    const found = await this.alreadyExists(diffId, meta, true, 1, checked);
+    if (found) return found;
+
+    for (const m of this.mountCandidates(meta).slice(0, maxMounts)) {
+      const from = parseNormalizedNamed(m.SourceRepository).path;
+      let start;
+      try {
+        start = await this.client.startUpload({ digest: m.Digest, from });
+      } catch (err) {
+        if (err instanceof TransportError) throw err;
+        await this.deps.metadata.remove(diffId, m);
+        continue;
+      }
+      if (start.mounted) {
+        this.progress.update(id, `Mounted from ${from}`);
+        const blobSize = start.size > 0 ? start.size : ((await this.client.statBlob(m.Digest)) ?? 0);
+        await this.deps.metadata.add(diffId, { Digest: m.Digest, SourceRepository: this.repoName });
+        return { digest: m.Digest, size: blobSize };
+      }
+      // The registry opened an upload instead: not needed yet.
+      await this.client.cancelUpload(start.location);
+      await this.deps.metadata.remove(diffId, m);
+    }
+
+    if (maxChecks - checked.size > 0) {
+      const again = await this.alreadyExists(diffId, meta, checkOthers, maxChecks - checked.size, checked);
+      if (again) return again;
+    }
+
+    const blob = await this.uploadLayer(id, diffId, { stream: await this.deps.layers.openTar(diffId, chainId), size });
+    this.progress.update(id, 'Pushed');
+    await this.deps.metadata.add(diffId, { Digest: blob.digest, SourceRepository: this.repoName });
+    return blob;
+  }
+
+  // layerAlreadyExists: HEAD the digests this layer is known under, this repository's first.
+  private async alreadyExists(diffId: string, meta: V2Metadata[], checkOthers: boolean, max: number, checked: Set<string>): Promise<RemoteBlob | null> {
+    const candidates = this.byLikeness(meta.filter((m) => checkOthers || m.SourceRepository === this.repoName));
+    const digests: V2Metadata[] = [];
+    for (const m of candidates) {
+      if (digests.length >= max) break;
+      if (checked.has(m.Digest) || digests.some((d) => d.Digest === m.Digest)) continue;
+      digests.push(m);
+    }
+    for (const m of digests) {
+      checked.add(m.Digest);
+      const size = await this.client.statBlob(m.Digest);
+      if (size !== null) {
+        if (m.SourceRepository !== this.repoName) await this.deps.metadata.add(diffId, { Digest: m.Digest, SourceRepository: this.repoName });
+        this.progress.update(shortId(diffId), 'Layer already exists');
+        return { digest: m.Digest, size };
+      }
+      if (m.SourceRepository === this.repoName) await this.deps.metadata.remove(diffId, m);
+    }
+    return null;
+  }
+
+  // getRepositoryMountCandidates: other repositories of the same registry.
+  private mountCandidates(meta: V2Metadata[]): V2Metadata[] {
+    return this.byLikeness(
+      meta.filter((m) => {
+        if (m.SourceRepository === this.repoName) return false;
+        try {
+          return parseNormalizedNamed(m.SourceRepository).domain === this.repo.domain;
+        } catch {
+          return false;
+        }
+      }),
+    );
+  }
+
+  // Most path components in common with the target first; newest first among equals.
+  private byLikeness(meta: V2Metadata[]): V2Metadata[] {
+    const target = this.repoName.split('/');
+    const common = (s: string): number => {
+      const parts = s.split('/');
+      let i = 0;
+      while (i < parts.length && i < target.length && parts[i] === target[i]) i++;
+      return i;
+    };
+    return meta.map((m, i) => ({ m, i, c: common(m.SourceRepository) })).sort((a, b) => b.c - a.c || a.i - b.i).map((x) => x.m);
+  }
+
+  // The layer tar, gzipped on the fly, its diff ID checked and its blob digest computed on
+  // the way out: one PUT when it fits a chunk, PATCHes (one in flight while the next fills)
+  // when it does not.
+  private async uploadLayer(id: string, diffId: string, source: { stream: Readable; size: number }): Promise<RemoteBlob> {
+    const start = await this.client.startUpload();
+    if (start.mounted) throw systemError('registry mounted a blob it was not asked to');
+    let location = start.location;
+    const chunkSize = Math.max(CHUNK_SIZE, start.minChunk);
+    const pacer = new ProgressPacer(this.progress, id, 'Pushing', source.size);
+    const plainHash = createHash('sha256');
+    const blobHash = createHash('sha256');
+    const gzip = createGzip({ level: GZIP_LEVEL });
+    source.stream.on('data', (c: Buffer) => {
+      plainHash.update(c);
+      pacer.add(c.length);
+    });
+    source.stream.on('error', (err) => gzip.destroy(err));
+    source.stream.pipe(gzip);
+
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let offset = 0;
+    let inflight: Promise<URL> | null = null;
+    try {
+      for await (const c of gzip) {
+        const buf = c as Buffer;
+        blobHash.update(buf);
+        pending.push(buf);
+        pendingBytes += buf.length;
+        if (pendingBytes >= chunkSize) {
+          const chunk = Buffer.concat(pending);
+          pending = [];
+          pendingBytes = 0;
+          if (inflight) location = await inflight;
+          inflight = this.client.patchUpload(location, chunk, offset);
+          offset += chunk.length;
+        }
+      }
+      if (inflight) location = await inflight;
+      inflight = null;
+      if (`sha256:${plainHash.digest('hex')}` !== diffId) {
+        throw systemError(`cannot push layer ${diffId}: its tar does not match the layer's diff ID (the layer was not registered with its tar kept); re-create the image to push it`);
+      }
+      const rest = Buffer.concat(pending);
+      const digest = `sha256:${blobHash.digest('hex')}`;
+      await this.client.finishUpload(location, digest, rest);
+      pacer.finish();
+      return { digest, size: offset + rest.length };
+    } catch (err) {
+      source.stream.destroy();
+      gzip.destroy();
+      if (inflight) await inflight.catch(() => {});
+      await this.client.cancelUpload(location);
+      throw err;
+    }
+  }
+
+  private async uploadSmall(bytes: Buffer, digest: string): Promise<void> {
+    const start = await this.client.startUpload();
+    if (start.mounted) return;
+    try {
+      await this.client.finishUpload(start.location, digest, bytes);
+    } catch (err) {
+      await this.client.cancelUpload(start.location);
+      throw err;
+    }
+  }
+}
