@@ -86,7 +86,9 @@ export class Daemon {
       engineVersion: ENGINE_VERSION,
     });
     await this.images.init();
-    this.distribution = new DistributionService({ dataRoot: c.dataRoot, daemonJson: c.raw, images: this.images, layers, events: this.events, userAgent: `berth/${ENGINE_VERSION}` });
+    this.distribution = new DistributionService({ dataRoot: c.dataRoot, daemonJson: c.raw, images: this.images, layers, events: this.events, userAgent: `berth/${ENGINE_VERSION}`,
+      bootstrap: (kind, tag, progress) => this.images.bootstrap(kind, { tag }, progress),
+    });
     await this.distribution.init();
     this.volumes = new VolumeService({ root: join(c.dataRoot, 'volumes'), events: this.events });
     await this.volumes.init();

@@ -15,6 +15,7 @@ import { PushService, type PushOptions } from './push-service.js';
 import { RegistryService } from './registry-service.js';
 import { search, type SearchResult } from './search-service.js';
 import { V2MetadataStore } from './v2-metadata.js';
+import { withOfflineFallback, type BootstrapFn } from './offline-images.js';
 
 // The registry side of the daemon in one place: pull, push, login and search over the
 // image and layer stores, configured from daemon.json ("insecure-registries",
@@ -45,6 +46,8 @@ export interface DistributionDeps {
   layers: DistributionLayers;
   events: EventBus;
   userAgent: string;
+  // Makes busybox and registry from Debian's packages when Docker Hub cannot be reached.
+  bootstrap?: BootstrapFn;
 }
 
 export class DistributionService {
@@ -53,6 +56,7 @@ export class DistributionService {
   private readonly metadata: V2MetadataStore;
   private readonly puller: PullService;
   private readonly pusher: PushService;
+  private readonly pullWithFallback: PullImageFn;
 
   constructor(private readonly deps: DistributionDeps) {
     const raw = deps.daemonJson;
@@ -93,6 +97,8 @@ export class DistributionService {
       events: deps.events,
       maxConcurrentUploads: positiveInt(raw['max-concurrent-uploads'], 5),
     });
+    const { bootstrap } = deps;
+    this.pullWithFallback = bootstrap ? withOfflineFallback(this.puller.pullImage, bootstrap) : this.puller.pullImage;
   }
 
   async init(): Promise<void> {
@@ -102,11 +108,11 @@ export class DistributionService {
 
   // For the build executor's FROM and anything else that needs an image pulled.
   get pullImage(): PullImageFn {
-    return this.puller.pullImage;
+    return this.pullWithFallback;
   }
 
   pull(image: string, opts: PullOptions, progress: ProgressSink): Promise<unknown> {
-    return this.puller.pullImage(image, opts, progress);
+    return this.pullWithFallback(image, opts, progress);
   }
 
   push(name: string, opts: PushOptions, progress: ProgressSink): Promise<void> {
