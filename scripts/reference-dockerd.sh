@@ -8,11 +8,16 @@
 #
 # It runs on its own socket, data root, exec root, pidfile, config file and cgroup parent,
 # with a containerd it supervises itself, so it never touches /var/run/docker.sock,
-# /var/lib/docker or /etc/docker. No bridge, no iptables: containers get loopback only,
-# which is what berth gives them today, and nothing can reach outside the machine.
+# /var/lib/docker or /etc/docker. By default no bridge, no iptables: containers get
+# loopback only, and nothing can reach outside the machine.
 #
 # Environment: REFDOCKER_DIR (default /tmp/berth-bench) holds everything it makes;
 # DOCKER_CLI (default /usr/local/bin/docker, else docker on PATH).
+# REFDOCKER_BRIDGE=<name> with REFDOCKER_BIP=<a.b.c.1/24> (at start) gives the default
+# network a bridge of that name and iptables rules (DNAT for -p, docker-proxy for
+# loopback), as a stock dockerd has, but no MASQUERADE, so containers still cannot reach
+# outside the machine; stop removes the bridge, its rules, and the DOCKER chains once no
+# other bridge's rules are left in them.
 set -euo pipefail
 
 DIR=${REFDOCKER_DIR:-/tmp/berth-bench}
@@ -26,6 +31,8 @@ LOG=$DIR/dockerd.log
 # Absolute, so runc does not resolve it against its own cgroup; unique per state dir.
 CGROUP_PARENT=/refdocker-$(basename "$DIR")
 CONTAINERD_PIDFILE=$EXEC/containerd/containerd.pid
+# "<bridge> <bip>" while a networked instance's bridge exists, for cleanup.
+NETFILE=$DIR/docker-network
 
 if [[ -n ${DOCKER_CLI:-} ]]; then :
 elif [[ -x /usr/local/bin/docker ]]; then DOCKER_CLI=/usr/local/bin/docker
@@ -165,11 +172,87 @@ load_busybox() {
   log "loaded busybox:latest"
 }
 
+# --- bridge networking (REFDOCKER_BRIDGE) -----------------------------------------------
+
+# dockerd only creates a bridge named docker0 itself; a bridge of another name must exist,
+# and its address becomes the default network's subnet (--bip would conflict with --bridge).
+make_bridge() {
+  local br=$1 bip=$2
+  [[ $br =~ ^[A-Za-z0-9_.-]{1,15}$ ]] || die "REFDOCKER_BRIDGE: not a bridge name: $br"
+  [[ $bip =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}/24$ ]] || die "REFDOCKER_BIP must be an address/24, got $bip"
+  [[ ! -e /sys/class/net/$br ]] || die "a link named $br exists already"
+  # Recorded first, so that a failure from here on is still cleaned up.
+  printf '%s %s\n' "$br" "$bip" >"$NETFILE"
+  ip link add "$br" type bridge
+  ip addr add "$bip" dev "$br"
+  ip link set "$br" up
+}
+
+# Rules of one table naming the bridge or an address of its /24, without the leading "-A ".
+rules_of_bridge() { # rules_of_bridge TABLE BRIDGE NETPREFIX
+  iptables-save -t "$1" | awk -v br="$2" -v net="$3" '
+    /^-A / {
+      hit = 0
+      for (i = 2; i <= NF; i++) {
+        if (($i == "-i" || $i == "-o") && $(i + 1) == br) hit = 1
+        if (index($i, net) == 1) hit = 1 # -d 198.18.7.2/32, --to-destination 198.18.7.2:80
+      }
+      if (hit) print substr($0, 4)
+    }'
+}
+
+remove_bridge_network() {
+  [[ -r $NETFILE ]] || return 0
+  local br bip net table line words c
+  read -r br bip <"$NETFILE"
+  net=${bip%.*}. # "198.18.7." matches that /24's addresses and nothing else
+  # docker-proxy gets a parent-death signal from dockerd, but one that outlived it would hold
+  # its port; ours forward to our subnet.
+  local p proxies=()
+  for p in /proc/[0-9]*; do
+    pid_matches "${p#/proc/}" docker-proxy "-container-ip $net" && proxies+=("${p#/proc/}")
+  done
+  if ((${#proxies[@]})); then
+    log "killing leftover docker-proxy: ${proxies[*]}"
+    kill -KILL "${proxies[@]}" 2>/dev/null || true
+    wait_gone 5 "${proxies[@]}" || true
+  fi
+  for table in nat filter; do
+    while read -r line; do
+      [[ -n $line ]] || continue
+      read -r -a words <<<"$line"
+      iptables -w -t "$table" -D "${words[@]}" 2>/dev/null || log "warning: cannot delete $table rule: $line"
+    done < <(rules_of_bridge "$table" "$br" "$net")
+    # A DOCKER* chain holding nothing but RETURN served only us: remove it and the jumps to it.
+    local empty=()
+    local rules
+    for c in $(iptables-save -t "$table" | sed -n 's/^:\(DOCKER[A-Z0-9-]*\) .*/\1/p'); do
+      # Captured first: a grep -q ending a pipeline early would SIGPIPE it into "empty".
+      rules=$(iptables-save -t "$table" | grep "^-A $c " || true)
+      [[ -n $(grep -vx -- "-A $c -j RETURN" <<<"$rules") ]] || empty+=("$c")
+    done
+    for c in "${empty[@]}"; do
+      while read -r line; do
+        [[ -n $line ]] || continue
+        read -r -a words <<<"${line:3}"
+        iptables -w -t "$table" -D "${words[@]}" 2>/dev/null || true
+      done < <(iptables-save -t "$table" | grep -E -- "^-A .* -j $c\$")
+    done
+    for c in "${empty[@]}"; do iptables -w -t "$table" -F "$c" 2>/dev/null || true; done
+    for c in "${empty[@]}"; do iptables -w -t "$table" -X "$c" 2>/dev/null || log "warning: chain $table $c remains"; done
+  done
+  if [[ -e /sys/class/net/$br ]]; then ip link del "$br" || log "warning: cannot delete bridge $br"; fi
+  rm -f "$NETFILE"
+}
+
 # --- start / stop ----------------------------------------------------------------------
 
 start() {
   ensure_installed
   if dockerd_pid >/dev/null && answers; then
+    local want=${REFDOCKER_BRIDGE:+$REFDOCKER_BRIDGE $REFDOCKER_BIP} have
+    have=$(cat "$NETFILE" 2>/dev/null || true)
+    [[ $want == "$have" ]] || die "already running with network '${have:-none}', not '${want:-none}'; stop it first"
     load_busybox
     log "already running on unix://$SOCK"
     return 0
@@ -183,6 +266,11 @@ start() {
   mkdir -p "$DIR"
   # deprecated-key-path keeps dockerd from writing /etc/docker/key.json.
   printf '{\n  "deprecated-key-path": "%s"\n}\n' "$KEY" >"$CONF"
+  local net=(--bridge=none --iptables=false)
+  if [[ -n ${REFDOCKER_BRIDGE:-} ]]; then
+    make_bridge "$REFDOCKER_BRIDGE" "${REFDOCKER_BIP:-}"
+    net=(--bridge="$REFDOCKER_BRIDGE" --iptables=true --userland-proxy=true)
+  fi
   : >"$LOG"
   setsid dockerd \
     -H "unix://$SOCK" \
@@ -192,7 +280,7 @@ start() {
     --config-file "$CONF" \
     --cgroup-parent "$CGROUP_PARENT" \
     --storage-driver overlay2 \
-    --bridge=none --iptables=false --ip6tables=false --ip-masq=false \
+    "${net[@]}" --ip6tables=false --ip-masq=false \
     --oom-score-adjust=0 \
     --log-level=warn \
     </dev/null >>"$LOG" 2>&1 &
@@ -259,6 +347,7 @@ cleanup() {
     umount "$mp" 2>/dev/null || umount -l "$mp" || log "warning: cannot unmount $mp"
   done < <(our_mounts)
   [[ -z $(our_mounts) ]] || die "mounts remain under $ROOT or $EXEC; not deleting them"
+  remove_bridge_network
   local h
   for h in /sys/fs/cgroup/*"$CGROUP_PARENT"; do
     [[ -d $h ]] && { find "$h" -depth -type d -exec rmdir {} + 2>/dev/null || true; }

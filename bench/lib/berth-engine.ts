@@ -1,7 +1,7 @@
 // berth under test: a berthd of our own on a temp socket, data root and exec root.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync } from 'node:fs';
-import { mkdir, readFile, rm, rmdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeFailure, runCommand } from './command.js';
 import type { Client, Engine } from './engine.js';
@@ -9,6 +9,8 @@ import { EngineSkipped } from './engine.js';
 import { unmountUnder } from './mounts.js';
 import { pingOnce, waitForPing } from './ping.js';
 import { isMonitor, listProcesses, type ProcessSetSpec } from './proc.js';
+import { cleanupNetworks } from '../../test/helpers/network.js';
+import type { BridgeSpec } from './bench-network.js';
 
 export interface BerthEngineOptions {
   repoRoot: string;
@@ -19,6 +21,13 @@ export interface BerthEngineOptions {
   /** Also time the docker CLI against berthd. */
   withDockerCli: boolean;
   keep: boolean;
+  /**
+   * The default bridge, its own name and subnet (bench-network.ts): the default `berth0`
+   * may be a system berthd's, whose addresses and rules a second daemon would clobber.
+   */
+  bridge: BridgeSpec;
+  /** Run this daemon bundle instead of dist/berthd.mjs, e.g. an older build to compare with. */
+  berthdBundle?: string;
 }
 
 const STOP_GRACE_MS = 20_000;
@@ -35,12 +44,14 @@ export class BerthEngine implements Engine {
   private readonly root: string;
   private readonly exec: string;
   private readonly log: string;
+  private readonly config: string;
 
   constructor(private readonly opts: BerthEngineOptions) {
     this.sock = join(opts.dir, 'berth.sock');
     this.root = join(opts.dir, 'berth-root');
     this.exec = join(opts.dir, 'berth-exec');
     this.log = join(opts.dir, 'berthd.log');
+    this.config = join(opts.dir, 'berth-daemon.json');
     const host = ['-H', `unix://${this.sock}`];
     const clients: Client[] = [
       { label: 'berth CLI', command: process.execPath, args: [join(opts.repoRoot, 'bin/berth'), ...host] },
@@ -61,19 +72,30 @@ export class BerthEngine implements Engine {
     for (const f of ['dist/berthd.mjs', 'dist/berth.mjs']) {
       if (!existsSync(join(repoRoot, f))) throw this.fail(`${f} is missing (run node scripts/build.mjs)`);
     }
+    const { berthdBundle } = this.opts;
+    if (berthdBundle) {
+      if (!existsSync(berthdBundle)) throw this.fail(`${berthdBundle} does not exist`);
+      this.notes.push(`daemon: ${berthdBundle}`);
+    }
     if (await pingOnce(this.sock)) {
       throw this.fail(`a berthd already serves ${this.sock}; stop it first`);
     }
     this.ownsState = true;
     await this.removeState(false); // leftovers of an interrupted run
     await mkdir(this.opts.dir, { recursive: true });
+    const { bridge } = this.opts;
+    await writeFile(this.config, JSON.stringify({ bridge: bridge.name, bip: bridge.bip }) + '\n');
 
     const logFd = openSync(this.log, 'w');
     try {
       this.daemon = spawn(
         process.execPath,
-        [join(repoRoot, 'bin/berthd'), '-H', `unix://${this.sock}`, '--data-root', this.root, '--exec-root', this.exec],
-        { stdio: ['ignore', logFd, logFd] },
+        [
+          // bin/berthd imports dist/berthd.mjs after setting UV_THREADPOOL_SIZE, as below.
+          berthdBundle ?? join(repoRoot, 'bin/berthd'), '-H', `unix://${this.sock}`, '--data-root', this.root, '--exec-root', this.exec,
+          '--config-file', this.config,
+        ],
+        { stdio: ['ignore', logFd, logFd], env: { UV_THREADPOOL_SIZE: '64', ...process.env } },
       );
     } finally {
       closeSync(logFd);
@@ -121,7 +143,8 @@ export class BerthEngine implements Engine {
     await this.removeState(this.failed);
   }
 
-  // Kills monitors the daemon left, unmounts what it left mounted, then deletes its roots.
+  // Kills monitors the daemon left, unmounts what it left mounted, removes its bridges and
+  // their iptables rules, then deletes its roots.
   private async removeState(keepLog: boolean): Promise<void> {
     const spec = await this.processSpec();
     const orphans = (await listProcesses()).filter((p) => isMonitor(p, spec));
@@ -135,13 +158,24 @@ export class BerthEngine implements Engine {
         }
       }
     }
+    // Containers outlive a killed berthd and its conmons; runc (state under the exec root)
+    // knows them and removes their processes and cgroups.
+    const runcRoot = join(this.exec, 'runc');
+    const listed = await runCommand('runc', ['--root', runcRoot, 'list', '-q']).catch(() => null);
+    const left = listed?.code === 0 ? listed.stdout.split('\n').filter(Boolean) : [];
+    if (left.length) {
+      this.notes.push(`removed ${left.length} container(s) berthd left running`);
+      for (const id of left) await runCommand('runc', ['--root', runcRoot, 'delete', '-f', id]);
+    }
     const stuck = await unmountUnder([this.root, this.exec]);
     if (stuck.length) {
       throw new Error(`cannot unmount ${stuck.join(', ')}; leaving ${this.root} and ${this.exec} in place`);
     }
+    await cleanupNetworks(this.root, [this.opts.bridge.name]);
     await rm(this.root, { recursive: true, force: true });
     await rm(this.exec, { recursive: true, force: true });
     await rm(this.sock, { force: true });
+    await rm(this.config, { force: true });
     if (!keepLog) await rm(this.log, { force: true });
     await rmdir(this.opts.dir).catch(() => undefined); // shared with the reference dockerd: only if empty
   }

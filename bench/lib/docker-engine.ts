@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeFailure, runCommand } from './command.js';
 import type { Client, Engine } from './engine.js';
+import type { BridgeSpec } from './bench-network.js';
 import type { ProcessSetSpec } from './proc.js';
 
 export interface DockerEngineOptions {
@@ -13,6 +14,8 @@ export interface DockerEngineOptions {
   dockerCli: string;
   /** Leave the daemon running at the end. */
   keep: boolean;
+  /** Give the default network this bridge, iptables rules and docker-proxy; none by default. */
+  bridge?: BridgeSpec;
 }
 
 export function defaultDockerCli(): string {
@@ -37,6 +40,7 @@ export class ReferenceDocker implements Engine {
       ...process.env,
       REFDOCKER_DIR: this.opts.dir,
       DOCKER_CLI: this.opts.dockerCli,
+      ...(this.opts.bridge ? { REFDOCKER_BRIDGE: this.opts.bridge.name, REFDOCKER_BIP: this.opts.bridge.bip } : {}),
     });
   }
 

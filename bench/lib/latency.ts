@@ -3,10 +3,11 @@
 // The engines run at the same time and their CLI calls alternate one by one (docker, berth,
 // docker, berth, ...): on a shared machine the load changes from minute to minute, and
 // alternating puts the same load on both sides of every ratio.
-import { describeFailure, runCommand, type CommandResult } from './command.js';
-import { EngineSkipped, type Client, type Engine } from './engine.js';
+import { describeFailure, type CommandResult } from './command.js';
+import type { Client, Engine } from './engine.js';
 import { measureEngineMemory, type MemoryFigure } from './proc.js';
 import { summarize, type Summary } from './stats.js';
+import { callClient, eachLive, mustCall as mustCallClient, startAll, stopAll, type RunStatus, type Subject } from './subjects.js';
 
 export interface LatencyConfig {
   runs: number;
@@ -27,58 +28,20 @@ export interface ClientResult {
   detachedTotalMs: number | null;
 }
 
-export interface EngineResult {
-  engine: string;
-  status: 'ok' | 'skipped' | 'broken';
-  error?: string;
-  notes: string[];
+export interface EngineResult extends RunStatus {
   idle: MemoryFigure | null;
   /** Memory with the detached batch of the engine's own CLI running. */
   loaded: (MemoryFigure & { running: number }) | null;
   clients: ClientResult[];
 }
 
-interface Subject {
-  engine: Engine;
-  result: EngineResult;
+interface LatencySubject extends Subject<EngineResult> {
   /** Containers made and not yet removed, with the client that made them. */
   made: { client: Client; id: string }[];
-  live: boolean;
 }
 
-function call(client: Client, args: readonly string[]): Promise<CommandResult> {
-  return runCommand(client.command, [...client.args, ...args], { ...process.env, DOCKER_CLI_HINTS: 'false' });
-}
-
-// A failing CLI call means the engine is broken, not slow: it ends that engine's run.
-async function mustCall(client: Client, args: readonly string[], cfg: LatencyConfig): Promise<CommandResult> {
-  if (cfg.signal.aborted) throw new Error('interrupted');
-  const r = await call(client, args);
-  if (r.code !== 0) throw new Error(describeFailure(`${client.label}: ${args.join(' ')}`, r));
-  return r;
-}
-
-function fail(s: Subject, e: unknown): void {
-  s.live = false;
-  if (e instanceof EngineSkipped) {
-    s.result.status = 'skipped';
-  } else {
-    s.result.status = 'broken';
-  }
-  s.result.error = e instanceof Error ? e.message : String(e);
-}
-
-/** Runs `step` for every live subject in turn; a throw takes only that subject out. */
-async function eachLive(subjects: readonly Subject[], step: (s: Subject) => Promise<void>): Promise<void> {
-  for (const s of subjects) {
-    if (!s.live) continue;
-    try {
-      await step(s);
-    } catch (e) {
-      fail(s, e);
-    }
-  }
-}
+const mustCall = (client: Client, args: readonly string[], cfg: LatencyConfig): Promise<CommandResult> =>
+  mustCallClient(client, args, cfg.signal);
 
 function parseId(client: Client, r: CommandResult): string {
   const id = r.stdout.trim().split('\n').pop() ?? '';
@@ -97,10 +60,10 @@ async function countRunning(client: Client, ids: readonly string[], cfg: Latency
  * their removal succeeded, so the final cleanup can retry the rest. Never interrupted, since
  * it is the cleanup.
  */
-async function removeMade(s: Subject): Promise<void> {
+async function removeMade(s: LatencySubject): Promise<void> {
   for (const client of new Set(s.made.map((m) => m.client))) {
     const ids = s.made.filter((m) => m.client === client).map((m) => m.id);
-    const r = await call(client, ['rm', '-f', ...ids]);
+    const r = await callClient(client, ['rm', '-f', ...ids]);
     if (r.code !== 0) throw new Error(describeFailure(`${client.label}: rm -f`, r));
     s.made = s.made.filter((m) => m.client !== client);
   }
@@ -110,7 +73,7 @@ async function removeMade(s: Subject): Promise<void> {
  * cfg.detached rounds of `run -d`, each round one call per listed client index of every
  * engine, so that the clients measured together see the same load. Totals are per client.
  */
-async function detachedBatch(subjects: Subject[], clientIndexes: readonly number[], cfg: LatencyConfig): Promise<void> {
+async function detachedBatch(subjects: LatencySubject[], clientIndexes: readonly number[], cfg: LatencyConfig): Promise<void> {
   const args = ['run', '-d', ...cfg.runArgs, 'busybox', 'sleep', '600'];
   const inBatch = subjects.filter((s) => s.live && clientIndexes.some((c) => s.engine.clients[c]));
   if (inBatch.length === 0) return;
@@ -139,7 +102,7 @@ async function detachedBatch(subjects: Subject[], clientIndexes: readonly number
 }
 
 export async function measureEngines(engines: readonly Engine[], cfg: LatencyConfig): Promise<EngineResult[]> {
-  const subjects: Subject[] = engines.map((engine) => ({
+  const subjects: LatencySubject[] = engines.map((engine) => ({
     engine,
     made: [],
     live: true,
@@ -154,10 +117,7 @@ export async function measureEngines(engines: readonly Engine[], cfg: LatencyCon
   }));
   const maxClients = Math.max(0, ...engines.map((e) => e.clients.length));
   try {
-    await eachLive(subjects, async (s) => {
-      cfg.progress(`${s.engine.name}: starting`);
-      await s.engine.start();
-    });
+    await startAll(subjects, cfg.progress);
     // Idle figures first, before any engine has run a container.
     await eachLive(subjects, async (s) => {
       s.result.idle = await measureEngineMemory(await s.engine.processSpec());
@@ -203,13 +163,8 @@ export async function measureEngines(engines: readonly Engine[], cfg: LatencyCon
   } finally {
     for (const s of subjects) {
       await removeMade(s).catch((e: Error) => s.result.notes.push(`cleanup: ${e.message}`));
-      try {
-        await s.engine.stop();
-      } catch (e) {
-        s.result.status = 'broken';
-        s.result.notes.push(`stop: ${(e as Error).message}`);
-      }
     }
+    await stopAll(subjects);
   }
   return subjects.map((s) => s.result);
 }

@@ -33,16 +33,27 @@ export interface MemoryFigure {
   byComm: Record<string, { count: number; rss: number; pss: number }>;
 }
 
-/** Parses /proc/<pid>/stat; comm sits in parentheses and may itself hold spaces or ')'. */
-export function parseStat(text: string): { pid: number; comm: string; ppid: number } {
+/** The fields of /proc/<pid>/stat after comm, which sits in parentheses and may itself hold spaces or ')'. */
+function statFields(text: string): { pid: number; comm: string; rest: string[] } {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) throw new Error(`malformed stat: ${text.slice(0, 80)}`);
-  const pid = Number(text.slice(0, open).trim());
-  const rest = text.slice(close + 2).split(' ');
+  return { pid: Number(text.slice(0, open).trim()), comm: text.slice(open + 1, close), rest: text.slice(close + 2).split(' ') };
+}
+
+export function parseStat(text: string): { pid: number; comm: string; ppid: number } {
+  const { pid, comm, rest } = statFields(text);
   const ppid = Number(rest[1]);
   if (!Number.isInteger(pid) || !Number.isInteger(ppid)) throw new Error(`malformed stat: ${text.slice(0, 80)}`);
-  return { pid, comm: text.slice(open + 1, close), ppid };
+  return { pid, comm, ppid };
+}
+
+/** utime + stime of a /proc/<pid>/stat, in clock ticks (USER_HZ, 100 on Linux). */
+export function parseCpuTicks(text: string): number {
+  const { rest } = statFields(text);
+  const ticks = Number(rest[11]) + Number(rest[12]);
+  if (!Number.isInteger(ticks)) throw new Error(`malformed stat: ${text.slice(0, 80)}`);
+  return ticks;
 }
 
 /** Rss and Pss in bytes from /proc/<pid>/smaps_rollup (values there are in kB). */
@@ -133,4 +144,23 @@ export async function measureEngineMemory(spec: ProcessSetSpec): Promise<MemoryF
     c.pss += mem.pss;
   }
   return fig;
+}
+
+const USER_HZ = 100;
+
+/**
+ * CPU seconds (user + system) the engine's processes have used so far: sample before and
+ * after some work for what it cost the engine. A process that exits between two samples
+ * takes its time with it, so this is for work done by long-lived processes (daemons, proxies).
+ */
+export async function engineCpuSeconds(spec: ProcessSetSpec): Promise<number> {
+  let ticks = 0;
+  for (const p of selectEngineProcesses(await listProcesses(), spec)) {
+    try {
+      ticks += parseCpuTicks(await readFile(`/proc/${p.pid}/stat`, 'utf8'));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return ticks / USER_HZ;
 }

@@ -1,5 +1,6 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { createSocket, type Socket as UdpSocket, type RemoteInfo } from 'node:dgram';
+import { relayTcp } from './tcp-relay.js';
 
 // berthd's userland proxy: Docker's docker-proxy, but a listening socket inside berthd
 // instead of one process per published port. The socket also holds the host port, so a
@@ -26,21 +27,13 @@ export function startProxy(proto: 'tcp' | 'udp', hostIp: string, hostPort: numbe
 
 function tcpProxy(hostIp: string, hostPort: number, target: ProxyTarget): Promise<Proxy> {
   const open = new Set<Socket>();
-  const server: Server = createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
-    open.add(client);
-    const upstream = connect({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true });
-    open.add(upstream);
-    const drop = (): void => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', drop);
-    upstream.on('error', drop);
-    client.on('close', () => open.delete(client));
-    upstream.on('close', () => open.delete(upstream));
-    // pipe() ends the other side when one side ends: a half-close goes through.
-    client.pipe(upstream);
-    upstream.pipe(client);
+  // pauseOnConnect: relayTcp reads the client itself (tcp-relay.ts says why).
+  const server: Server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (accepted) => {
+    const { client, upstream } = relayTcp(accepted, target);
+    for (const s of [client, upstream]) {
+      open.add(s);
+      s.on('close', () => open.delete(s));
+    }
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
