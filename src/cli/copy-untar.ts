@@ -3,7 +3,7 @@ import { chmod, lstat, link, lutimes, mkdir, open, realpath, rm, symlink, utimes
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Header } from 'tar-stream';
+import tar, { type Header } from 'tar-stream';
 
 // Extraction of what `cp` brings out of a container, as go-archive's Untar with the copy
 // options (NoLchown, NoOverwriteDirNonDir): names cannot climb out of the destination,
@@ -13,18 +13,12 @@ import type { Header } from 'tar-stream';
 // parent must really be inside the destination, so symlinks the archive made earlier can
 // never carry a later entry out (moby relies on its symlink check alone).
 
-type TarLib = typeof import('tar-stream');
-let tarLib: TarLib | undefined;
+type TarLib = typeof tar;
 
-// tar-stream is imported at run time, by a name esbuild leaves alone, so its ~80 kB stay
-// out of the CLI bundle that every command parses at start-up.
+// tar-stream is evaluated only when a command first uses it: the CLI bundle loads it
+// lazily (scripts/lazy-modules.mjs), so commands without archives never pay for it.
 export async function loadTar(): Promise<TarLib> {
-  if (!tarLib) {
-    const name = 'tar-stream';
-    const mod = (await import(name)) as TarLib & { default?: TarLib };
-    tarLib = mod.default ?? mod;
-  }
-  return tarLib;
+  return tar;
 }
 
 export class BreakoutError extends Error {}

@@ -1,7 +1,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { runTool } from './command.js';
 import { formatIPv4, lastAddress, parseCidr, prefixOf } from './cidr.js';
-import { attachVethNetlink, deleteLinkNetlink } from './netlink.js';
+import { attachVethNetlink, deleteLinkNetlinkAsync } from './netlink.js';
 
 // Bridges and veth pairs. A container's veth is made over rtnetlink (netlink.ts), in
 // microseconds; `ip` from iproute2 is the fallback, and makes the bridges (rare). Each
@@ -47,7 +47,7 @@ export async function ensureBridge(spec: BridgeSpec): Promise<void> {
 export async function deleteLink(name: string): Promise<void> {
   if (!(await linkExists(name))) return;
   try {
-    return deleteLinkNetlink(name);
+    return await deleteLinkNetlinkAsync(name);
   } catch {
     // fall back to ip
   }

@@ -1,4 +1,4 @@
-import koffi from 'koffi';
+import koffi, { type KoffiFunc } from 'koffi';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 
@@ -48,7 +48,7 @@ const RTA_GATEWAY = 5;
 interface Libc {
   socket(domain: number, type: number, protocol: number): number;
   setns(fd: number, nstype: number): number;
-  sendto(fd: number, buf: Buffer, len: number, flags: number, addr: Buffer, addrlen: number): number;
+  sendto: KoffiFunc<(fd: number, buf: Buffer, len: number, flags: number, addr: Buffer, addrlen: number) => number>;
   recv(fd: number, buf: Buffer, len: number, flags: number): number;
   close(fd: number): number;
 }
@@ -129,6 +129,11 @@ class Socket {
   request(op: string, type: number, flags: number, payload: Buffer[]): Buffer | null {
     const { buf, seq: s } = message(type, flags | NLM_F_REQUEST, payload);
     if (lib().sendto(this.fd, buf, buf.length, 0, KERNEL, KERNEL.length) < 0) throw new NetlinkError(op, koffi.errno());
+    return this.answer(op, s);
+  }
+
+  // The kernel handles a request inside sendto, so its answer is there when sendto returns.
+  answer(op: string, s: number): Buffer | null {
     for (;;) {
       const n = lib().recv(this.fd, this.reply, this.reply.length, 0);
       if (n < 0) throw new NetlinkError(op, koffi.errno());
@@ -274,5 +279,26 @@ export function deleteLinkNetlink(name: string): void {
     host().request('delete link', RTM_DELLINK, NLM_F_ACK, [ifinfomsg(), attr(IFLA_IFNAME, str(name))]);
   } catch (err) {
     if (!(err instanceof NetlinkError && err.errno === osConstants.errno.ENODEV)) throw err;
+  }
+}
+
+// The same off the event loop: a deletion waits inside sendto for the kernel to let go of
+// the device (unregister_netdevice's RCU grace periods), 10-20 ms here, which the
+// synchronous call spent with the whole daemon stopped. Its own socket: the pool thread
+// and the host socket's users must not share a reply buffer.
+export async function deleteLinkNetlinkAsync(name: string): Promise<void> {
+  const sock = openSocket();
+  try {
+    const { buf, seq: s } = message(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, [ifinfomsg(), attr(IFLA_IFNAME, str(name))]);
+    const sent = await new Promise<number>((resolve, reject) => {
+      lib().sendto.async(sock.fd, buf, buf.length, 0, KERNEL, KERNEL.length, (err: unknown, n: number) => (err ? reject(err) : resolve(n)));
+    });
+    // errno does not come back from a pool thread: the blocking call tells why.
+    if (sent < 0) return deleteLinkNetlink(name);
+    sock.answer('delete link', s);
+  } catch (err) {
+    if (!(err instanceof NetlinkError && err.errno === osConstants.errno.ENODEV)) throw err;
+  } finally {
+    sock.close();
   }
 }
