@@ -9,7 +9,7 @@ need=()
 # stress: for the tutorial's resource-limit image (scripts/stress-image.sh).
 # tini: the init of `run --init` (Docker ships the same as docker-init).
 # docker-compose: Debian's compose 1.29 (on docker-py), a client the compatibility tests drive.
-for pair in runc:runc conmon:conmon iptables:iptables busybox:busybox-static debootstrap:debootstrap ip:iproute2 tmux:tmux stress:stress ps:procps tini-static:tini docker-compose:docker-compose; do
+for pair in runc:runc conmon:conmon iptables:iptables busybox:busybox-static debootstrap:debootstrap ip:iproute2 tmux:tmux stress:stress ps:procps tini-static:tini docker-compose:docker-compose skopeo:skopeo; do
   cmd=${pair%%:*} pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
