@@ -3,6 +3,7 @@ import type { GraphDriverData } from '../storage/types.js';
 import type { ContainerRecord } from './types.js';
 import { inspectMounts } from '../volume/mount-view.js';
 import { inspectNetworkSettings } from '../network/settings-view.js';
+import { hostConfigView } from './host-config-view.js';
 
 // GET /containers/{id}/json: Docker's shape, built from the record on disk.
 export function inspectContainer(
@@ -28,7 +29,7 @@ export function inspectContainer(
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: ctx.execIds?.length ? [...ctx.execIds] : null,
-    HostConfig: rec.HostConfig,
+    HostConfig: hostConfigView(rec.HostConfig),
     GraphDriver: { Data: ctx.graphDriver, Name: 'overlay2' },
     Mounts: inspectMounts(rec.MountPoints),
     Config: rec.Config,

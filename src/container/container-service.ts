@@ -226,6 +226,7 @@ export class ContainerService {
           groupAdd: rec.HostConfig.GroupAdd ?? [],
           consoleSize: rec.HostConfig.ConsoleSize as [number, number] | undefined,
           init: rec.HostConfig.Init ? initBinary() : undefined,
+          sysctl: (rec.HostConfig.Sysctls as Record<string, string> | null | undefined) ?? undefined,
         },
         { logPath: this.logPath(rec.Id), logSizeMax: logSizeMax(rec.HostConfig.LogConfig), tty: rec.Config.Tty, openStdin: rec.Config.OpenStdin, stdinOnce: rec.Config.StdinOnce },
       );
@@ -402,11 +403,17 @@ export class ContainerService {
   async rename(ref: string, newName: string): Promise<void> {
     const rec = this.store.resolve(ref);
     if (!newName) throw invalid('Neither old nor new names may be empty');
-    if (!isValidName(newName)) throw invalid(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     const name = `/${newName.replace(/^\//, '')}`;
     if (name === rec.Name) throw invalid(`Renaming a container with the same name as its current name`);
+    // moby's rename wraps what reserving the name says.
+    const allocating = 'Error when allocating new name: ';
+    if (!isValidName(newName)) throw invalid(`${allocating}Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     const oldName = rec.Name;
-    this.store.reserveName(name, rec.Id);
+    try {
+      this.store.reserveName(name, rec.Id);
+    } catch (err) {
+      throw new BerthError(errorKind(err), allocating + errorMessage(err));
+    }
     rec.Name = name;
     try {
       await this.store.save(rec);
@@ -488,9 +495,12 @@ export class ContainerService {
   // volumes: the container's anonymous volumes go too (rm -v, --rm), unless still used.
   private async removeLocked(rec: ContainerRecord, volumes = false): Promise<void> {
     rec.State.Status = 'removing';
-    await this.deps.network?.leave(rec).catch(() => {});
-    await this.deps.runtime.delete(rec.Id).catch(() => {});
-    await this.deps.layers.removeRw(rec.Id);
+    // Independent (the container has exited): side by side, they cost the slowest of them.
+    await Promise.all([
+      this.deps.network?.leave(rec).catch(() => {}),
+      this.deps.runtime.delete(rec.Id).catch(() => {}),
+      this.deps.layers.removeRw(rec.Id),
+    ]);
     await this.store.delete(rec);
     await this.deps.mounts.release(rec.Id, rec.MountPoints, volumes);
   }

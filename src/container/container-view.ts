@@ -111,6 +111,12 @@ export function listContainers(
   if (f.network) out = out.filter((r) => f.network!.some((n) => onNetwork(r, n)));
   if (f.publish) out = out.filter((r) => f.publish!.some((p) => portFilterMatches(publishedPorts(r), p)));
   if (f.expose) out = out.filter((r) => f.expose!.some((p) => portFilterMatches(exposedPorts(r), p)));
+  // moby: a volume by its name (a bind by its source) or by where it is mounted.
+  if (f.volume) {
+    out = out.filter((r) => inspectMounts(r.MountPoints).some((m) => f.volume!.some((v) => v === (m.Name || m.Source) || v === m.Destination)));
+  }
+  // No container here is a swarm task.
+  if (f['is-task']?.some((v) => ['1', 'true', 't'].includes(v.toLowerCase()))) out = [];
   if (f.before) {
     const t = Math.min(...f.before.map((b) => Date.parse(ctx.resolve(b).Created)));
     out = out.filter((r) => Date.parse(r.Created) < t);

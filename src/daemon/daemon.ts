@@ -31,6 +31,8 @@ import { commitRoutes } from '../api/routes/commit.js';
 import { ArchiveService } from '../container/archive.js';
 import { etcMounts } from '../container/etc-files.js';
 import { statsRoutes } from '../api/routes/stats.js';
+import { swarmRoutes } from '../api/routes/swarm.js';
+import { pluginRoutes } from '../api/routes/plugins.js';
 import { execRoutes } from '../api/routes/exec.js';
 import { ExecService } from '../container/exec-service.js';
 import { HealthMonitor, healthContainersOf } from '../container/health-monitor.js';
@@ -134,6 +136,8 @@ export class Daemon {
       ...berthRoutes(this.images),
       ...imageArchiveRoutes(new ImageArchiveService({ images: this.images, layers, events: this.events, dataRoot: c.dataRoot })),
       ...statsRoutes({ containers: this.containers, cgroupParent: c.cgroupParent }),
+      ...swarmRoutes(),
+      ...pluginRoutes(),
       ...archiveRoutes(
         new ArchiveService({
           containers: this.containers,

@@ -7,7 +7,7 @@ import type { EtcFilesInput } from '../container/etc-files.js';
 import { hostsContent } from '../container/etc-files.js';
 import type { ContainerConfig, ContainerRecord, HostConfig } from '../container/types.js';
 import type { SpecInput } from '../runtime/types.js';
-import { BerthError, conflict, invalid, notFound, notImplemented } from '../util/errors.js';
+import { BerthError, conflict, invalid, notFound, notImplemented, systemError } from '../util/errors.js';
 import { newId } from '../util/ids.js';
 import { contains, formatIPv4, parseIPv4 } from './cidr.js';
 import { allocate, claim, macForAddress } from './ipam.js';
@@ -94,6 +94,8 @@ export class ContainerNetworking {
     hc.NetworkMode = mode;
     const warnings: string[] = [];
     const publishes = Object.keys(hc.PortBindings ?? {}).length > 0 || hc.PublishAllPorts;
+    // moby's verifyContainerSettings: a bad port or host port is a 400 at create, not at start.
+    expandPortRequests(undefined, hc.PortBindings ?? undefined, false, false);
 
     if (mode === 'container' || mode.startsWith('container:')) {
       const ref = mode.slice('container:'.length);
@@ -377,7 +379,9 @@ export class ContainerNetworking {
     const s = rec.NetworkSettings;
     if (!s) return;
     for (const [name, ep] of Object.entries(s.Networks)) {
-      if (ep.HostIface) await deleteLink(ep.HostIface).catch(() => {});
+      // In the background: a veth takes 10-20 ms to delete (kernel RCU grace periods), and
+      // nothing after an exit or a removal needs it gone (the next join makes a new one).
+      if (ep.HostIface) void deleteLink(ep.HostIface).catch(() => {});
       delete ep.HostIface;
       if (ep.EndpointID) {
         ep.EndpointID = '';
@@ -450,7 +454,8 @@ export class ContainerNetworking {
     const name = net?.Name ?? term;
     const s = this.settingsOf(rec);
     const ep = s.Networks[name];
-    if (!ep) throw invalid(`container ${rec.Id} is not connected to the network ${name}`);
+    // dockerd's own wording for a stopped and a running container; a plain error (500) in both.
+    if (!ep) throw systemError(`container ${rec.Id} is not connected to ${rec.State.Running ? '' : 'the '}network ${name}`);
     if (net?.Driver === 'host' && this.mode(rec) === 'host') throw invalid(ERR_HOST);
     const wasFirst = Object.keys(s.Networks)[0] === name;
     if (rec.State.Running) {

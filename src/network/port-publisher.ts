@@ -60,12 +60,23 @@ export class PortPublisher {
       if (input.requests.some((r) => r.proto === 'sctp')) throw fail('sctp port publishing is not supported by berth');
       // Requests for the same port on 0.0.0.0 and :: are one group sharing a host port:
       // a port free on one family but taken on the other is tried again elsewhere.
-      const groups = new Map<string, PortRequest[]>();
+      // The same binding asked twice (-p 127.0.0.1::80 -p 127.0.0.1::80) is two groups, each
+      // with a host port of its own, as in Docker.
+      const groups: PortRequest[][] = [];
+      const byKey = new Map<string, PortRequest[][]>();
       for (const r of input.requests) {
         const k = `${r.key}|${r.hostPortStart}-${r.hostPortEnd}`;
-        groups.set(k, [...(groups.get(k) ?? []), r]);
+        const same = byKey.get(k) ?? [];
+        let group = same.find((g) => !g.some((x) => x.hostIp === r.hostIp));
+        if (!group) {
+          group = [];
+          same.push(group);
+          groups.push(group);
+          byKey.set(k, same);
+        }
+        group.push(r);
       }
-      for (const group of groups.values()) {
+      for (const group of groups) {
         const first = group[0]!;
         const proto = first.proto === 'udp' ? 'udp' : 'tcp';
         const target = { host: input.containerIp, port: first.containerPort };

@@ -1,5 +1,5 @@
 import type { OciProcess } from './oci-spec.js';
-import { buildEnv } from './oci-spec.js';
+import { buildEnv, ociUser } from './oci-spec.js';
 import { effectiveCaps } from './capabilities.js';
 import type { ResolvedUser } from './user.js';
 
@@ -31,9 +31,7 @@ export function buildExecProcess(base: OciProcess, input: ExecProcessInput, user
   const proc: ExecOciProcess = {
     ...base,
     terminal: input.tty,
-    user: user.additionalGids.length > 0
-      ? { uid: user.uid, gid: user.gid, additionalGids: [...user.additionalGids] }
-      : { uid: user.uid, gid: user.gid },
+    user: ociUser(user),
     args: [...input.args],
     env: buildEnv({ env: input.env, hostname: input.hostname, tty: input.tty }, user.home),
     cwd: input.cwd || '/',

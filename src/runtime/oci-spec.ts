@@ -36,6 +36,7 @@ export interface OciLinux {
   cgroupsPath: string;
   maskedPaths: string[];
   readonlyPaths: string[];
+  sysctl?: Record<string, string>;
 }
 export interface OciSpec {
   ociVersion: string;
@@ -89,12 +90,20 @@ export const DOCKER_DEVICE_RULES: readonly OciDeviceRule[] = [
   cdev(10, 229, false), // fuse
 ];
 
+// moby's getUser: the primary group leads the supplementary ones, so `id` shows it in
+// groups= as on Docker (runc sets exactly the list it is given).
+export function ociUser(user: ResolvedUser): OciUser {
+  return { uid: user.uid, gid: user.gid, additionalGids: [...new Set([user.gid, ...user.additionalGids])] };
+}
+
 function envKey(kv: string): string {
   const i = kv.indexOf('=');
   return i < 0 ? kv : kv.slice(0, i);
 }
 
-// moby's ReplaceOrAppendEnvValues: later values override earlier keys in place.
+// moby's ReplaceOrAppendEnvValues: later values override earlier keys in place; a bare
+// name (no "=", as docker-py sends for {"B": None}) unsets it and is never passed on
+// (runc refuses it: "invalid environment variable").
 export function mergeEnv(base: string[], overrides: string[]): string[] {
   const out = [...base];
   for (const kv of overrides) {
@@ -102,7 +111,7 @@ export function mergeEnv(base: string[], overrides: string[]): string[] {
     if (i >= 0) out[i] = kv;
     else out.push(kv);
   }
-  return out;
+  return out.filter((e) => e.includes('='));
 }
 
 // Docker's order: PATH, HOSTNAME, TERM (with a tty), then the container's env over them;
@@ -179,9 +188,7 @@ export function buildSpec(input: SpecInput, host: HostInfo, user: ResolvedUser =
     ociVersion: '1.0.2-dev',
     process: {
       terminal: input.tty,
-      user: user.additionalGids.length > 0
-        ? { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }
-        : { uid: user.uid, gid: user.gid },
+      user: ociUser(user),
       args: input.init ? [INIT_PATH_IN_CONTAINER, '--', ...input.args] : [...input.args],
       env: buildEnv(input, user.home),
       cwd: input.cwd || '/',
@@ -204,6 +211,7 @@ export function buildSpec(input: SpecInput, host: HostInfo, user: ResolvedUser =
     },
   };
   if (input.domainname) spec.domainname = input.domainname;
+  if (input.sysctl && Object.keys(input.sysctl).length > 0) spec.linux.sysctl = { ...input.sysctl };
   return spec;
 }
 

@@ -41,6 +41,8 @@ export interface SpecInput {
   consoleSize?: [number, number] | null;
   // --init: host path of the init binary, run as PID 1 ahead of args.
   init?: string;
+  // --sysctl: namespaced kernel parameters; runc checks which are allowed.
+  sysctl?: Record<string, string>;
 }
 
 export interface CreateOptions {

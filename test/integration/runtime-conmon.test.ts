@@ -152,7 +152,8 @@ test('the process is PID 1 in namespaces of its own; env and user as Docker sets
   assert.match(rest[5], /^[0-9a-f]{12} \/root$/);
   assert.equal(rest[6], '0');
   const asApp = await run(['id'], { user: 'app', groupAdd: ['77'] });
-  assert.equal(asApp.out.trim(), 'uid=1000(app) gid=1000(app) groups=10(wheel),77');
+  // moby's getUser lists the primary group among the supplementary ones.
+  assert.equal(asApp.out.trim(), 'uid=1000(app) gid=1000(app) groups=10(wheel),77,1000(app)');
 });
 
 test('host network namespace and --privileged', { skip, timeout: 60_000 }, async () => {

@@ -17,6 +17,7 @@ function rec(id: string, over: Partial<ContainerRecord['State']> = {}, extra: Pa
     Config: { Labels: extra.Config?.Labels ?? {}, Image: 'busybox' } as ContainerRecord['Config'],
     HostConfig: {} as ContainerRecord['HostConfig'],
     ImageChainId: null,
+    ...(extra.MountPoints ? { MountPoints: extra.MountPoints } : {}),
   };
 }
 
@@ -50,4 +51,23 @@ test('list: running only by default, newest first, filters', () => {
   assert.deepEqual(ids(listContainers(recs, { all: true, filters: { before: ['web2'] } }, ctx)), ['b', 'a']);
   assert.throws(() => listContainers(recs, { all: true, filters: { bogus: ['x'] } }, ctx), /invalid filter 'bogus'/);
   assert.throws(() => listContainers(recs, { all: true, filters: { status: ['nope'] } }, ctx), /invalid filter 'status=nope'/);
+});
+
+test('list: volume filter by name, bind source or destination; is-task', () => {
+  const mp = (Type: 'volume' | 'bind', Name: string, Source: string, Destination: string) =>
+    ({ Type, Name, Source, Destination, Driver: Type === 'volume' ? 'local' : '', Mode: '', RW: true, Propagation: '' });
+  const recs = [
+    rec('a', {}, { MountPoints: [mp('volume', 'data', '/var/lib/berth/volumes/data/_data', '/v')] }),
+    rec('b', {}, { MountPoints: [mp('bind', '', '/srv', '/w')] }),
+    rec('c'),
+  ];
+  const ctx = { matchesAncestor: () => false, resolve: () => recs[0]! };
+  const names = (filters: Record<string, string[]>) => listContainers(recs, { all: true, filters }, ctx).map((r) => r.Name).sort();
+  assert.deepEqual(names({ volume: ['data'] }), ['/a']);
+  assert.deepEqual(names({ volume: ['/v'] }), ['/a']);
+  assert.deepEqual(names({ volume: ['/srv'] }), ['/b']);
+  assert.deepEqual(names({ volume: ['/w', 'data'] }), ['/a', '/b']);
+  assert.deepEqual(names({ volume: ['nope'] }), []);
+  assert.deepEqual(names({ 'is-task': ['true'] }), []);
+  assert.deepEqual(names({ 'is-task': ['false'] }), ['/a', '/b', '/c']);
 });

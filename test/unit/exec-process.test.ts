@@ -30,7 +30,7 @@ test('args, cwd and user are the exec\'s; rlimits and capabilities stay the cont
   const p = buildExecProcess(base, execInput({ args: ['sh', '-c', 'id -u'], cwd: '/tmp' }), nobody, HOST_BOUNDING);
   assert.deepEqual(p.args, ['sh', '-c', 'id -u']);
   assert.equal(p.cwd, '/tmp');
-  assert.deepEqual(p.user, { uid: 65534, gid: 65534 });
+  assert.deepEqual(p.user, { uid: 65534, gid: 65534, additionalGids: [65534] });
   assert.equal(p.terminal, false);
   assert.deepEqual(p.rlimits, base.rlimits);
   assert.deepEqual(p.capabilities, base.capabilities);
@@ -74,7 +74,8 @@ test('env: Docker defaults under the container env, -e over both, HOME from the 
 test('an empty cwd means /; additional groups are kept', () => {
   const p = buildExecProcess(containerProcess(), execInput({ cwd: '' }), { uid: 1, gid: 2, additionalGids: [3, 4], home: '/' }, HOST_BOUNDING);
   assert.equal(p.cwd, '/');
-  assert.deepEqual(p.user, { uid: 1, gid: 2, additionalGids: [3, 4] });
+  // The primary group leads the list, as moby's getUser builds it.
+  assert.deepEqual(p.user, { uid: 1, gid: 2, additionalGids: [2, 3, 4] });
 });
 
 test('--privileged: every capability of the host, nothing it lacks', () => {

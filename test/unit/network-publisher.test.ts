@@ -93,3 +93,16 @@ test('DNAT rules for non-loopback bindings, removed on unpublish', async () => {
   assert.deepEqual(deleted, added);
   assert.deepEqual(pub.rules(), []);
 });
+
+test('one container port bound twice on the same address gets two host ports', async () => {
+  const { ipt } = fakeIptables();
+  const pub = new PortPublisher(ipt);
+  const any = { HostIp: '127.0.0.1', HostPort: '' };
+  try {
+    const ports = await pub.publish(input('twice', { '83/tcp': [any, any] }));
+    assert.equal(ports.length, 2);
+    assert.notEqual(ports[0]!.hostPort, ports[1]!.hostPort);
+  } finally {
+    await pub.unpublish('twice');
+  }
+});

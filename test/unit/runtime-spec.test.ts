@@ -96,7 +96,10 @@ test('spec: tty sets terminal and TERM; env order and overrides follow Docker', 
   assert.deepEqual(s.process.env, ['PATH=/bin', 'HOSTNAME=h1', 'TERM=xterm', 'FOO=1', 'HOME=/root']);
   const plain = buildEnv({ env: ['HOME=/x', 'TERM=dumb'], hostname: 'h', tty: false }, '/root');
   assert.deepEqual(plain, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOSTNAME=h', 'HOME=/x', 'TERM=dumb']);
-  assert.deepEqual(mergeEnv(['A=1', 'B=2'], ['B=3', 'C']), ['A=1', 'B=3', 'C']);
+  // A bare name unsets (moby's ReplaceOrAppendEnvValues): runc refuses an entry without "=".
+  assert.deepEqual(mergeEnv(['A=1', 'B=2'], ['B=3', 'C']), ['A=1', 'B=3']);
+  assert.deepEqual(mergeEnv(['A=1', 'B=2'], ['A']), ['B=2']);
+  assert.deepEqual(buildEnv({ env: ['X=1', 'Y'], hostname: 'h', tty: false }, '/root').filter((e) => /^[XY]/.test(e)), ['X=1']);
 });
 
 test('spec: network namespace modes', () => {
@@ -120,14 +123,15 @@ test('spec: user, groups, shm size, read-only root, extra mounts replace default
     { boundingCaps: HOST_BOUNDING },
     { uid: 1000, gid: 100, additionalGids: [10, 20], home: '/home/u' },
   );
-  assert.deepEqual(s.process.user, { uid: 1000, gid: 100, additionalGids: [10, 20] });
+  // The primary group leads the list, as moby's getUser builds it.
+  assert.deepEqual(s.process.user, { uid: 1000, gid: 100, additionalGids: [100, 10, 20] });
   assert.equal(s.root.readonly, true);
   const shm = s.mounts.filter((m) => m.destination.startsWith('/dev/shm'));
   assert.deepEqual(shm, [{ destination: '/dev/shm/', type: 'bind', source: '/host/shm', options: ['rbind'] }]);
   assert.ok(s.mounts.some((m) => m.destination === '/etc/hosts'));
   const s2 = buildSpec(input({ shmSize: 1 << 20 }), { boundingCaps: HOST_BOUNDING });
   assert.ok(s2.mounts.find((m) => m.destination === '/dev/shm')!.options.includes('size=1048576'));
-  assert.deepEqual(s2.process.user, { uid: 0, gid: 0 });
+  assert.deepEqual(s2.process.user, { uid: 0, gid: 0, additionalGids: [0] });
   assert.ok(s2.process.env.includes('HOME=/'));
 });
 
@@ -147,4 +151,11 @@ test('spec: --init runs the init as PID 1 ahead of the command, bind-mounted rea
   const plain = buildSpec(input({ args: ['sleep', '1'] }), { boundingCaps: HOST_BOUNDING, nofileLimit: 0 });
   assert.deepEqual(plain.process.args, ['sleep', '1']);
   assert.equal(plain.mounts.some((m) => m.destination === '/sbin/docker-init'), false);
+});
+
+test('spec: --sysctl lands in linux.sysctl, absent when none', () => {
+  const s = buildSpec(input({ sysctl: { 'net.core.somaxconn': '1024' } }), { boundingCaps: HOST_BOUNDING });
+  assert.deepEqual(s.linux.sysctl, { 'net.core.somaxconn': '1024' });
+  assert.equal('sysctl' in buildSpec(input({ sysctl: {} }), { boundingCaps: HOST_BOUNDING }).linux, false);
+  assert.equal('sysctl' in buildSpec(input(), { boundingCaps: HOST_BOUNDING }).linux, false);
 });

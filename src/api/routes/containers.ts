@@ -11,6 +11,7 @@ import type { WaitCondition } from '../../container/waiters.js';
 import type { LayerStore } from '../../storage/types.js';
 import { readLog } from '../../runtime/log-reader.js';
 import { invalid, errorMessage } from '../../util/errors.js';
+import { parseFilterTimestamp } from '../../image/time.js';
 
 export interface ContainerRouteDeps {
   containers: ContainerService;
@@ -137,8 +138,10 @@ async function list(d: ContainerRouteDeps, c: ApiContext): Promise<unknown> {
     chosen.map(async (r) => {
       const s = summarize(r, now);
       if (withSize) {
-        s.SizeRw = await d.layers.rwSize(r.Id).catch(() => 0);
-        s.SizeRootFs = s.SizeRw + (await d.imageSize(r.Image).catch(() => 0));
+        const rw = await d.layers.rwSize(r.Id).catch(() => 0);
+        // SizeRw is omitempty in moby's Container summary; SizeRootFs is not.
+        if (rw > 0) s.SizeRw = rw;
+        s.SizeRootFs = rw + (await d.imageSize(r.Image).catch(() => 0));
       }
       return s;
     }),
@@ -223,12 +226,16 @@ async function logs(svc: ContainerService, c: ApiContext): Promise<unknown> {
 
 async function prune(svc: ContainerService, c: ApiContext): Promise<unknown> {
   const filters = filtersParam(c.query);
-  const until = filters.until?.[0] ? parseTime(filters.until[0])!.getTime() : Infinity;
+  // moby's containerPruneFilters.
+  for (const key of Object.keys(filters)) if (!['label', 'label!', 'until'].includes(key)) throw invalid(`invalid filter '${key}'`);
+  // A duration ("1h"), a unix time or a date, as moby's getUntilFromPruneFilters.
+  const until = filters.until?.[0] ? Number(parseFilterTimestamp(filters.until[0]) / 1_000_000n) : Infinity;
   const deleted: string[] = [];
   for (const r of svc.store.all()) {
     if (r.State.Running || r.State.Status === 'paused') continue;
     if (Date.parse(r.Created) >= until) continue;
     if (filters.label && !filters.label.every((l) => labelHas(r.Config.Labels, l))) continue;
+    if (filters['label!']?.some((l) => labelHas(r.Config.Labels, l))) continue;
     await svc.remove(r.Id, { force: false, volumes: false });
     deleted.push(r.Id);
   }

@@ -7,6 +7,7 @@ import { streamHeaders } from '../server.js';
 import type { EventBus, EngineEvent } from '../../daemon/events.js';
 import { API_VERSION, MIN_API_VERSION, ENGINE_VERSION, GIT_COMMIT } from '../../daemon/version.js';
 import { invalid } from '../../util/errors.js';
+import { eventMatches } from '../../daemon/event-filter.js';
 
 export interface SystemInfoSource {
   id: string;
@@ -18,13 +19,17 @@ export interface SystemInfoSource {
 
 const goArch = (): string => ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' })[arch()] ?? arch();
 
+// Clients following /events right now (info's NEventsListener).
+interface Listeners { n: number }
+
 export function systemRoutes(src: SystemInfoSource): Route[] {
+  const listeners: Listeners = { n: 0 };
   return [
     { method: 'GET', path: '/_ping', handler: ping },
     { method: 'HEAD', path: '/_ping', handler: ping },
     { method: 'GET', path: '/version', handler: async () => version() },
-    { method: 'GET', path: '/info', handler: () => info(src) },
-    { method: 'GET', path: '/events', handler: (c) => events(src.events, c) },
+    { method: 'GET', path: '/info', handler: () => info(src, listeners) },
+    { method: 'GET', path: '/events', handler: (c) => events(src.events, c, listeners) },
   ];
 }
 
@@ -67,7 +72,7 @@ async function cgroupVersion(): Promise<string> {
   return /\s\/sys\/fs\/cgroup\s.*\scgroup2\s/.test(text) ? '2' : '1';
 }
 
-async function info(src: SystemInfoSource): Promise<Record<string, unknown>> {
+async function info(src: SystemInfoSource, listeners: Listeners): Promise<Record<string, unknown>> {
   const n = src.counts();
   return {
     ID: src.id,
@@ -97,7 +102,7 @@ async function info(src: SystemInfoSource): Promise<Record<string, unknown>> {
     LoggingDriver: 'json-file',
     CgroupDriver: 'cgroupfs',
     CgroupVersion: await cgroupVersion(),
-    NEventsListener: 0,
+    NEventsListener: listeners.n,
     KernelVersion: release(),
     OperatingSystem: await osName(),
     OSVersion: '',
@@ -139,23 +144,8 @@ function parseEventTime(v: string | null): number | undefined {
   return t * 1e6;
 }
 
-function eventMatches(ev: EngineEvent, f: Record<string, string[]>): boolean {
-  const attrs = ev.Actor.Attributes;
-  const anyOf = (key: string, test: (v: string) => boolean): boolean => !f[key] || f[key]!.some(test);
-  return (
-    anyOf('type', (v) => v === ev.Type) &&
-    anyOf('event', (v) => v === ev.Action || ev.Action.startsWith(`${v}:`)) &&
-    anyOf('container', (v) => ev.Type === 'container' && (ev.Actor.ID.startsWith(v) || attrs.name === v)) &&
-    anyOf('image', (v) => attrs.image === v || ev.Actor.ID.startsWith(v) || attrs.name === v) &&
-    anyOf('label', (v) => {
-      const eq = v.indexOf('=');
-      return eq < 0 ? v in attrs : attrs[v.slice(0, eq)] === v.slice(eq + 1);
-    })
-  );
-}
-
 // GET /events: history since `since`, then live until `until` (or the client leaves).
-async function events(bus: EventBus, c: ApiContext): Promise<unknown> {
+async function events(bus: EventBus, c: ApiContext, listeners: Listeners): Promise<unknown> {
   const since = parseEventTime(c.query.get('since'));
   const until = parseEventTime(c.query.get('until'));
   const filters = filtersParam(c.query);
@@ -171,13 +161,18 @@ async function events(bus: EventBus, c: ApiContext): Promise<unknown> {
   }
   await new Promise<void>((resolve) => {
     const unsubscribe = bus.subscribe(send);
+    listeners.n++;
+    const socket = c.req.socket;
     const finish = (): void => {
       unsubscribe();
+      listeners.n--;
       clearTimeout(timer);
+      // A kept-alive connection serves more requests: leave no listener behind on it.
+      socket.off('close', finish);
       resolve();
     };
     const timer = until !== undefined ? setTimeout(finish, (until - now) / 1e6) : undefined;
-    c.req.socket.once('close', finish);
+    socket.once('close', finish);
   });
   if (!res.destroyed) res.end();
   return Handled;

@@ -1,4 +1,5 @@
-import type { Route } from '../router.js';
+import type { ApiContext, Route } from '../router.js';
+import { compareVersions } from '../server.js';
 import { Reply, boolParam, filtersParam } from '../router.js';
 import type { VolumeService } from '../../volume/volume-service.js';
 import { diskUsage, type DfKind, type DfSources } from '../../volume/disk-usage-report.js';
@@ -18,6 +19,14 @@ interface CreateBody {
   Labels?: Record<string, string> | null;
 }
 
+// Pruning only anonymous volumes came with API 1.42; older clients (docker-py pinned to an
+// older version, compose 1.29) still mean every unused volume, as moby keeps it for them.
+function pruneFilters(c: ApiContext): Record<string, string[]> {
+  const filters = filtersParam(c.query);
+  if (compareVersions(c.apiVersion, '1.42') < 0 && !filters.all) filters.all = ['true'];
+  return filters;
+}
+
 const DF_KINDS = new Set<DfKind>(['image', 'container', 'volume', 'build-cache']);
 
 export function volumeRoutes(d: VolumeRouteDeps): Route[] {
@@ -33,7 +42,7 @@ export function volumeRoutes(d: VolumeRouteDeps): Route[] {
         return new Reply(201, v);
       },
     },
-    { method: 'POST', path: '/volumes/prune', handler: async (c) => svc.prune(filtersParam(c.query)) },
+    { method: 'POST', path: '/volumes/prune', handler: async (c) => svc.prune(pruneFilters(c)) },
     { method: 'GET', path: '/volumes/{name}', handler: async (c) => svc.get(c.params.name!) },
     {
       method: 'DELETE',

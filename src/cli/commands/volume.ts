@@ -156,6 +156,10 @@ export const volumePruneCommand: CommandSpec = {
       if ('all' in filters) throw new Error('conflicting options: cannot specify both --all and --filter all=1');
       filters = addFilter(filters, 'all=true');
       warning = ALL_WARNING;
+    } else if (!('all' in filters)) {
+      // This client speaks /v1.41, where berthd (as dockerd) takes every unused volume
+      // unless told otherwise; the CLI means the 1.42 default, anonymous ones only.
+      filters = addFilter(filters, 'all=false');
     }
     if (!flags.bool('force') && !(await confirm(ctx, warning))) return 0;
     const report = await ctx.client().prune('volumes', filters);
