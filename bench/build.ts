@@ -8,16 +8,12 @@
 // 2 on bad arguments, 130 when interrupted.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { benchBridges } from './lib/bench-network.js';
 import { measureBuilds } from './lib/build-bench.js';
 import { BUILD_DOCKERFILE, makeBuildContext, removeBuildContext } from './lib/build-context.js';
 import { BUILD_TARGETS, renderBuildReport } from './lib/build-report.js';
 import { defaultDockerCli } from './lib/docker-engine.js';
-import {
-  UsageError, hostHeader, interruptSignal, makeEngines, parseEngineNames, positiveInt, progress, requireRoot,
-  runScript, startHostInfo, writeRecord,
-} from './lib/harness.js';
+import { hostHeader, interruptSignal, makeEngines, parseEngineNames, positiveInt, progress, requireRoot, runScript, startHostInfo, writeRecord, parseBenchArgs } from './lib/harness.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -32,25 +28,14 @@ const USAGE = `usage: node --import tsx bench/build.ts [options]
   --json PATH       results file (default bench/results/latest-build.json)`;
 
 async function main(): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      options: {
-        runs: { type: 'string', default: '5' },
-        warmup: { type: 'string', default: '1' },
-        mb: { type: 'string', default: '20' },
-        engines: { type: 'string', default: 'docker,berth' },
-        'no-build': { type: 'boolean', default: false },
-        keep: { type: 'boolean', default: false },
-        dir: { type: 'string', default: '/tmp/berth-bench-build' },
-        json: { type: 'string', default: join(repoRoot, 'bench/results/latest-build.json') },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const parsed = parseBenchArgs(
+    {
+      runs: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '1' },
+      mb: { type: 'string', default: '20' },
+    },
+    { dir: '/tmp/berth-bench-build', json: join(repoRoot, 'bench/results/latest-build.json') },
+  );
   if (parsed.help) {
     console.log(USAGE);
     return 0;

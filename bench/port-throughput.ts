@@ -8,13 +8,9 @@
 // 2 on bad arguments, 130 when interrupted.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { benchBridges, hostAddress } from './lib/bench-network.js';
 import { defaultDockerCli } from './lib/docker-engine.js';
-import {
-  UsageError, hostHeader, interruptSignal, makeEngines, parseEngineNames, positiveInt, progress, requireRoot,
-  runScript, startHostInfo, writeRecord,
-} from './lib/harness.js';
+import { UsageError, hostHeader, interruptSignal, makeEngines, parseEngineNames, positiveInt, progress, requireRoot, runScript, startHostInfo, writeRecord, parseBenchArgs } from './lib/harness.js';
 import { measurePorts } from './lib/port-bench.js';
 import { renderPortReport } from './lib/port-report.js';
 
@@ -35,27 +31,16 @@ const USAGE = `usage: node --import tsx bench/port-throughput.ts [options]
   --json PATH       results file (default bench/results/latest-port-throughput.json)`;
 
 async function main(): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      options: {
-        mib: { type: 'string', default: '256' },
-        rounds: { type: 'string', default: '5' },
-        requests: { type: 'string', default: '200' },
-        'dnat-address': { type: 'string' },
-        engines: { type: 'string', default: 'docker,berth' },
-        'no-build': { type: 'boolean', default: false },
-        berthd: { type: 'string' },
-        keep: { type: 'boolean', default: false },
-        dir: { type: 'string', default: '/tmp/berth-bench-ports' },
-        json: { type: 'string', default: join(repoRoot, 'bench/results/latest-port-throughput.json') },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const parsed = parseBenchArgs(
+    {
+      mib: { type: 'string', default: '256' },
+      rounds: { type: 'string', default: '5' },
+      requests: { type: 'string', default: '200' },
+      'dnat-address': { type: 'string' },
+      berthd: { type: 'string' },
+    },
+    { dir: '/tmp/berth-bench-ports', json: join(repoRoot, 'bench/results/latest-port-throughput.json') },
+  );
   if (parsed.help) {
     console.log(USAGE);
     return 0;

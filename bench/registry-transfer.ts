@@ -7,13 +7,9 @@
 // 2 on bad arguments, 130 when interrupted.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { benchBridges } from './lib/bench-network.js';
 import { defaultDockerCli } from './lib/docker-engine.js';
-import {
-  UsageError, hostHeader, interruptSignal, makeEngines, parseEngineNames, positiveInt, progress, requireRoot,
-  runScript, startHostInfo, writeRecord,
-} from './lib/harness.js';
+import { hostHeader, interruptSignal, makeEngines, parseEngineNames, positiveInt, progress, requireRoot, runScript, startHostInfo, writeRecord, parseBenchArgs } from './lib/harness.js';
 import { measureRegistry, type RegistryEngineResult, type TransferName } from './lib/registry-bench.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -59,25 +55,14 @@ function renderReport(results: RegistryEngineResult[]): string {
 }
 
 async function main(): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      options: {
-        layers: { type: 'string', default: '4' },
-        'layer-mib': { type: 'string', default: '50' },
-        rounds: { type: 'string', default: '3' },
-        engines: { type: 'string', default: 'docker,berth' },
-        'no-build': { type: 'boolean', default: false },
-        keep: { type: 'boolean', default: false },
-        dir: { type: 'string', default: '/tmp/berth-bench-registry' },
-        json: { type: 'string', default: join(repoRoot, 'bench/results/latest-registry-transfer.json') },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const parsed = parseBenchArgs(
+    {
+      layers: { type: 'string', default: '4' },
+      'layer-mib': { type: 'string', default: '50' },
+      rounds: { type: 'string', default: '3' },
+    },
+    { dir: '/tmp/berth-bench-registry', json: join(repoRoot, 'bench/results/latest-registry-transfer.json') },
+  );
   if (parsed.help) {
     console.log(USAGE);
     return 0;

@@ -6,13 +6,9 @@
 // (a CLI call fails, a daemon does not start), 2 on bad arguments, 130 when interrupted.
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { benchBridges } from './lib/bench-network.js';
 import { defaultDockerCli } from './lib/docker-engine.js';
-import {
-  UsageError, hostHeader, interruptSignal, makeEngines, parseEngineNames, positiveInt, progress, requireRoot,
-  runScript, startHostInfo, writeRecord,
-} from './lib/harness.js';
+import { hostHeader, interruptSignal, makeEngines, parseEngineNames, positiveInt, progress, requireRoot, runScript, startHostInfo, writeRecord, parseBenchArgs } from './lib/harness.js';
 import { measureEngines } from './lib/latency.js';
 import { TARGETS, renderReport } from './lib/report.js';
 
@@ -32,27 +28,16 @@ const USAGE = `usage: node --import tsx bench/run-latency.ts [options]
 
 
 async function main(): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      options: {
-        runs: { type: 'string', default: '20' },
-        warmup: { type: 'string', default: '2' },
-        detached: { type: 'string', default: '50' },
-        engines: { type: 'string', default: 'docker,berth' },
-        network: { type: 'string' },
-        'no-docker-cli': { type: 'boolean', default: false },
-        'no-build': { type: 'boolean', default: false },
-        keep: { type: 'boolean', default: false },
-        dir: { type: 'string', default: '/tmp/berth-bench' },
-        json: { type: 'string', default: join(repoRoot, 'bench/results/latest-latency.json') },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const parsed = parseBenchArgs(
+    {
+      runs: { type: 'string', default: '20' },
+      warmup: { type: 'string', default: '2' },
+      detached: { type: 'string', default: '50' },
+      network: { type: 'string' },
+      'no-docker-cli': { type: 'boolean', default: false },
+    },
+    { dir: '/tmp/berth-bench', json: join(repoRoot, 'bench/results/latest-latency.json') },
+  );
   if (parsed.help) {
     console.log(USAGE);
     return 0;

@@ -3,6 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, hostname, loadavg, release } from 'node:os';
 import { dirname } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BerthEngine, type BerthEngineOptions } from './berth-engine.js';
 import { runCommand } from './command.js';
 import { ReferenceDocker, type DockerEngineOptions } from './docker-engine.js';
@@ -10,6 +11,28 @@ import type { Engine } from './engine.js';
 
 /** A bad option: the script prints it with its usage and exits 2. */
 export class UsageError extends Error {}
+
+const COMMON_OPTIONS = {
+  engines: { type: 'string', default: 'docker,berth' },
+  'no-build': { type: 'boolean', default: false },
+  keep: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/** The options every script takes (--engines --no-build --keep --dir --json --help) and its own. */
+export function parseBenchArgs<O extends NonNullable<ParseArgsConfig['options']>>(own: O, files: { dir: string; json: string }) {
+  const options = {
+    ...COMMON_OPTIONS,
+    dir: { type: 'string', default: files.dir },
+    json: { type: 'string', default: files.json },
+    ...own,
+  } as const;
+  try {
+    return parseArgs({ options, strict: true }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
 
 export function positiveInt(name: string, raw: string, min: number): number {
   const n = Number(raw);
