@@ -1,9 +1,10 @@
 import { exactArgs, type CliContext, type CommandSpec } from '../command.js';
 import type { ParsedFlags } from '../flags.js';
-import { parseNormalizedNamed, isNameOnly, refName, refString, tagNameOnly } from '../../image/reference.js';
+import { refName, refString } from '../../image/reference.js';
 import { displayJsonMessages } from '../jsonmessage.js';
 import { discard } from '../container-create.js';
 import { registryAuthFor } from '../credential-store.js';
+import { transferRef } from '../transfer-ref.js';
 
 export const pullCommand: CommandSpec = {
   name: 'pull',
@@ -19,14 +20,9 @@ export const pullCommand: CommandSpec = {
   ],
   args: exactArgs(1),
   run: async (ctx: CliContext, flags: ParsedFlags, args: string[]) => {
-    let ref = parseNormalizedNamed(args[0]);
     const all = flags.bool('all-tags');
     const quiet = flags.bool('quiet');
-    if (all && !isNameOnly(ref)) throw new Error("tag can't be used with --all-tags/-a");
-    if (!all && isNameOnly(ref)) {
-      ref = tagNameOnly(ref);
-      if (!quiet) ctx.out(`Using default tag: ${ref.tag}\n`);
-    }
+    const ref = transferRef(ctx, args[0]!, all, quiet);
     const tag = all ? undefined : (ref.digest ?? ref.tag);
     const res = await ctx.client().imagePull(refName(ref), tag, flags.string('platform'), registryAuthFor(ctx, ref.domain));
     const out = quiet ? discard() : ctx.io.stdout;

@@ -1,9 +1,10 @@
 import { exactArgs, type CliContext, type CommandSpec } from '../command.js';
 import type { ParsedFlags } from '../flags.js';
-import { familiarName, isNameOnly, parseNormalizedNamed, refString, tagNameOnly } from '../../image/reference.js';
+import { familiarName, refString } from '../../image/reference.js';
 import { displayJsonMessages } from '../jsonmessage.js';
 import { discard } from '../container-create.js';
 import { registryAuthFor } from '../credential-store.js';
+import { transferRef } from '../transfer-ref.js';
 
 // `berth push`: docker's runPush, progress from the daemon's JSON stream.
 
@@ -26,14 +27,9 @@ export const pushCommand: CommandSpec = {
   ],
   args: exactArgs(1),
   run: async (ctx: CliContext, flags: ParsedFlags, args: string[]) => {
-    let ref = parseNormalizedNamed(args[0]);
     const all = flags.bool('all-tags');
     const quiet = flags.bool('quiet');
-    if (all && !isNameOnly(ref)) throw new Error("tag can't be used with --all-tags/-a");
-    if (!all && isNameOnly(ref)) {
-      ref = tagNameOnly(ref);
-      if (!quiet) ctx.out(`Using default tag: ${ref.tag}\n`);
-    }
+    const ref = transferRef(ctx, args[0]!, all, quiet);
     if (ref.digest !== undefined) throw new Error('cannot push a digest reference');
     // berth's images are single-platform: --platform has nothing to choose among.
     const res = await ctx.client().imagePush(familiarName(ref), all ? undefined : ref.tag, registryAuthFor(ctx, ref.domain));
