@@ -148,8 +148,14 @@ async function attached(
   socket.resume();
 
   await session.closed;
+  // The session's streams may still hold the last output when it closes: the stream to the
+  // client ends only after they have, or the tail of a short command's output is lost.
+  const clientGone = new Promise<void>((r) => (gone || socket.destroyed ? r() : socket.once('close', () => r())));
+  const drained = (s: Readable): Promise<void> =>
+    s.readableEnded || s.destroyed ? Promise.resolve() : new Promise((r) => { s.once('end', r); s.once('close', r); });
+  await Promise.race([Promise.all([drained(session.stdout), drained(session.stderr)]), clientGone]);
   // The CLI asks for the exit code as soon as the stream ends: it must be there by then.
-  if (!gone) await Promise.race([started.exitCode, new Promise((r) => socket.once('close', r))]);
+  if (!gone) await Promise.race([started.exitCode, clientGone]);
   if (!socket.destroyed) socket.end();
   return Handled;
 }
