@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
@@ -31,13 +31,19 @@ async function markedImage(d: TestDaemon, name: string, marker: string): Promise
   await ok(d, ['rm', ctr]);
 }
 
-test('skopeo pushes a docker-archive into berth’s registry; berth pulls and runs it', { skip }, async (t) => {
+// A registry, a scratch directory and a daemon, each removed when the test ends.
+async function setup(t: TestContext): Promise<{ reg: Awaited<ReturnType<typeof startRegistry>>; dir: string; d: TestDaemon }> {
   const reg = await startRegistry();
   t.after(() => reg.close());
   const dir = await mkdtemp('/tmp/berth-skopeo-');
   t.after(() => rm(dir, { recursive: true, force: true }));
   const d = await TestDaemon.start();
   t.after(() => d.cleanup());
+  return { reg, dir, d };
+}
+
+test('skopeo pushes a docker-archive into berth’s registry; berth pulls and runs it', { skip }, async (t) => {
+  const { reg, dir, d } = await setup(t);
   await ok(d, ['image', 'bootstrap', 'busybox']);
 
   const local = 'dist-skopeo-src:v1';
@@ -61,12 +67,7 @@ test('skopeo pushes a docker-archive into berth’s registry; berth pulls and ru
 });
 
 test('berth pushes into its registry; skopeo inspects, copies out and across, deletes', { skip }, async (t) => {
-  const reg = await startRegistry();
-  t.after(() => reg.close());
-  const dir = await mkdtemp('/tmp/berth-skopeo-');
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const d = await TestDaemon.start();
-  t.after(() => d.cleanup());
+  const { reg, dir, d } = await setup(t);
   await ok(d, ['image', 'bootstrap', 'busybox']);
 
   const ref = `${reg.host}/skopeo/out:v1`;
