@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { Duplex, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { streamHeaders } from './server.js';
 
 // Docker's stdcopy framing for non-TTY streams: [stream, 0, 0, 0, size(uint32 BE)] + data.
@@ -45,4 +45,14 @@ export function hijack(socket: Duplex, upgraded: boolean, contentType: string): 
     ? `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`
     : `HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\n\r\n`;
   socket.write(head);
+}
+
+// Resolves once a session's output stream has ended (or was destroyed): what is still
+// buffered in it must reach the client before the hijacked stream is closed.
+export function streamEnded(s: Readable): Promise<void> {
+  return new Promise((r) => {
+    if (s.readableEnded || s.destroyed) return r();
+    s.once('end', r);
+    s.once('close', r);
+  });
 }

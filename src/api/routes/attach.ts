@@ -1,7 +1,7 @@
 import type { Duplex, Readable } from 'node:stream';
 import type { Route, ApiContext } from '../router.js';
 import { Handled, boolParam } from '../router.js';
-import { frame, hijack, STDERR, STDOUT } from '../streams.js';
+import { frame, hijack, streamEnded, STDERR, STDOUT } from '../streams.js';
 import { DetachScanner, parseDetachKeys } from '../detach-keys.js';
 import { compareVersions } from '../server.js';
 import { AttachEnded, type ContainerService } from '../../container/container-service.js';
@@ -179,13 +179,7 @@ async function streamSession(
   head: Buffer,
 ): Promise<void> {
   const tty = rec.Config.Tty;
-  const ended = (s: Readable): Promise<void> =>
-    new Promise((r) => {
-      if (s.readableEnded || s.destroyed) return r();
-      s.once('end', r);
-      s.once('close', r);
-    });
-  const outputDone = Promise.all([ended(session.stdout), ended(session.stderr)]);
+  const outputDone = Promise.all([streamEnded(session.stdout), streamEnded(session.stderr)]);
   if (req.stdout) out.pipe(session.stdout, STDOUT);
   else session.stdout.resume();
   // With a TTY conmon sends everything as stdout; stderr stays empty.

@@ -1,7 +1,7 @@
 import type { Duplex, Readable } from 'node:stream';
 import type { Route, ApiContext } from '../router.js';
 import { Reply, Handled, intParam } from '../router.js';
-import { frame, hijack, STDERR, STDOUT } from '../streams.js';
+import { frame, hijack, streamEnded, STDERR, STDOUT } from '../streams.js';
 import { compareVersions } from '../server.js';
 import { DetachScanner, parseDetachKeys } from '../detach-keys.js';
 import type { ExecCreateBody, ExecService } from '../../container/exec-service.js';
@@ -151,9 +151,7 @@ async function attached(
   // The session's streams may still hold the last output when it closes: the stream to the
   // client ends only after they have, or the tail of a short command's output is lost.
   const clientGone = new Promise<void>((r) => (gone || socket.destroyed ? r() : socket.once('close', () => r())));
-  const drained = (s: Readable): Promise<void> =>
-    s.readableEnded || s.destroyed ? Promise.resolve() : new Promise((r) => { s.once('end', r); s.once('close', r); });
-  await Promise.race([Promise.all([drained(session.stdout), drained(session.stderr)]), clientGone]);
+  await Promise.race([Promise.all([streamEnded(session.stdout), streamEnded(session.stderr)]), clientGone]);
   // The CLI asks for the exit code as soon as the stream ends: it must be there by then.
   if (!gone) await Promise.race([started.exitCode, clientGone]);
   if (!socket.destroyed) socket.end();
