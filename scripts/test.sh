@@ -7,4 +7,8 @@ bash scripts/install-deps.sh
 npx tsc --noEmit -p .
 shopt -s nullglob
 files=(test/unit/*.test.ts test/integration/*.test.ts)
-exec node --import tsx --test --test-concurrency=2 "${files[@]}"
+status=0
+node --import tsx --test --test-concurrency=2 "${files[@]}" || status=$?
+# The test daemons share berth's global iptables chains and leave them (empty) behind.
+bash scripts/remove-berth-chains.sh
+exit "$status"
