@@ -23,6 +23,8 @@ const USAGE = `usage: node --import tsx bench/build.ts [options]
   --mb N            megabytes (10^6 bytes) of random data in the context (default 20)
   --engines LIST    docker,berth (default both)
   --no-build        do not run scripts/build.mjs before starting berthd
+  --berthd FILE     run this daemon bundle instead of dist/berthd.mjs (to compare two builds;
+                    see bench/README.md)
   --keep            leave the daemons running at the end
   --dir DIR         state directory (default /tmp/berth-bench-build)
   --json PATH       results file (default bench/results/latest-build.json)`;
@@ -33,6 +35,7 @@ async function main(): Promise<number> {
       runs: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '1' },
       mb: { type: 'string', default: '20' },
+      berthd: { type: 'string' },
     },
     { dir: '/tmp/berth-bench-build', json: join(repoRoot, 'bench/results/latest-build.json') },
   );
@@ -56,7 +59,8 @@ async function main(): Promise<number> {
   const engines = makeEngines(
     wanted,
     { repoRoot, dir, dockerCli, keep },
-    { repoRoot, dir, dockerCli, keep, build: !parsed['no-build'], withDockerCli: true, bridge: b! },
+    { repoRoot, dir, dockerCli, keep, build: !parsed['no-build'], withDockerCli: true, bridge: b!,
+      berthdBundle: parsed.berthd && resolve(parsed.berthd) },
   );
 
   const signal = interruptSignal();

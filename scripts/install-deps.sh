@@ -9,7 +9,12 @@ need=()
 # stress: for the tutorial's resource-limit image (scripts/stress-image.sh).
 # tini: the init of `run --init` (Docker ships the same as docker-init).
 # docker-compose: Debian's compose 1.29 (on docker-py), a client the compatibility tests drive.
-for pair in runc:runc conmon:conmon iptables:iptables busybox:busybox-static debootstrap:debootstrap ip:iproute2 tmux:tmux stress:stress ps:procps tini-static:tini docker-compose:docker-compose skopeo:skopeo; do
+# gcc + libc6-dev: the `berth` launcher (src/launcher/berth-launcher.c) that hands calls to a
+# warm CLI server instead of starting Node each time; without them `berth` runs cold.
+command -v cc >/dev/null 2>&1 || need+=(gcc)
+[ -e /usr/include/stdio.h ] || need+=(libc6-dev)
+# crun: the default OCI runtime where it works (about half runc's cost per start); runc stays.
+for pair in runc:runc crun:crun conmon:conmon iptables:iptables busybox:busybox-static debootstrap:debootstrap ip:iproute2 tmux:tmux stress:stress ps:procps tini-static:tini docker-compose:docker-compose skopeo:skopeo; do
   cmd=${pair%%:*} pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
@@ -29,6 +34,11 @@ fi
 
 node scripts/build.mjs
 
-for b in berth berthd; do
-  ln -sf "$PWD/bin/$b" "/usr/local/bin/$b"
-done
+ln -sf "$PWD/bin/berthd" /usr/local/bin/berthd
+# `berth` is the native launcher when the build made one (docs/decisions.md, "A warm CLI";
+# BERTH_CLI_SERVER=0 turns the server off), else the Node entry itself.
+if [ -x dist/berth-launcher ]; then
+  ln -sf "$PWD/dist/berth-launcher" /usr/local/bin/berth
+else
+  ln -sf "$PWD/bin/berth" /usr/local/bin/berth
+fi

@@ -10,18 +10,25 @@ export interface CommandResult {
   stderr: string;
 }
 
+/** `input`, when given, is written to the command's stdin, which is then closed. */
 export function runCommand(
   command: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
+  input?: string | Buffer,
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = spawn(command, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env });
+    // A command that exits without reading all of its stdin makes the write fail with EPIPE:
+    // its exit status says what happened, not the write.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(input);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    // Piped above: never null (the typings lose that once stdin's mode is not a literal).
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
     child.on('close', (code, signal) => {
       resolve({

@@ -54,14 +54,14 @@ export async function stopAll(subjects: readonly Subject[]): Promise<void> {
   }
 }
 
-export function callClient(client: Client, args: readonly string[]): Promise<CommandResult> {
-  return runCommand(client.command, [...client.args, ...args], { ...process.env, DOCKER_CLI_HINTS: 'false' });
+export function callClient(client: Client, args: readonly string[], input?: string | Buffer): Promise<CommandResult> {
+  return runCommand(client.command, [...client.args, ...args], { ...process.env, DOCKER_CLI_HINTS: 'false', ...client.env }, input);
 }
 
 /** A failing CLI call means the engine is broken, not slow: the throw ends that engine's run. */
-export async function mustCall(client: Client, args: readonly string[], signal: AbortSignal): Promise<CommandResult> {
+export async function mustCall(client: Client, args: readonly string[], signal: AbortSignal, input?: string | Buffer): Promise<CommandResult> {
   if (signal.aborted) throw new Error('interrupted');
-  const r = await callClient(client, args);
+  const r = await callClient(client, args, input);
   if (r.code !== 0) throw new Error(describeFailure(`${client.label}: ${args.join(' ')}`, r));
   return r;
 }

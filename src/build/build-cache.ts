@@ -25,6 +25,7 @@ export interface Platform {
 export class BuildCacheIndex {
   private ids = new Set<string>();
   private writing: Promise<void> = Promise.resolve();
+  private queued: Promise<void> | null = null;
 
   constructor(private readonly dir: string) {}
 
@@ -62,13 +63,23 @@ export class BuildCacheIndex {
     return this.ids.size === before ? this.writing : this.persist();
   }
 
-  // Writes one after another, each with the set as it is then.
-  private persist(): Promise<void> {
-    this.writing = this.writing.then(
-      () => writeJsonAtomic(this.file, [...this.ids]),
-      () => writeJsonAtomic(this.file, [...this.ids]),
-    );
+  // The last write, once every change made so far is on disk; rejects if it failed.
+  flush(): Promise<void> {
     return this.writing;
+  }
+
+  // Writes one after another, each with the set as it is when it starts; changes made
+  // while one is waiting to start share it (a build's steps add images faster than a
+  // synced write completes on a busy disk).
+  private persist(): Promise<void> {
+    if (this.queued) return this.queued;
+    const write = (): Promise<void> => {
+      this.queued = null;
+      return writeJsonAtomic(this.file, [...this.ids]);
+    };
+    this.queued = this.writing.then(write, write);
+    this.writing = this.queued;
+    return this.queued;
   }
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, open, readdir, readFile, realpath } from 'node:fs/promises';
+import { closeSync, lstatSync, openSync, readdirSync } from 'node:fs';
+import { lstat, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -125,29 +126,40 @@ export function trimBuildFilesFromExcludes(excludes: string[], dockerfile: strin
   return out;
 }
 
-// Fails early, as the docker CLI does, on files of the context it could not read.
+// Fails early, as the docker CLI does, on files of the context it could not read. The
+// calls are synchronous (the CLI has nothing else to do meanwhile): a thread-pool round
+// trip per lstat, open and close cost more than the calls themselves on a loaded host.
 export async function validateContextDirectory(root: string, excludes: string[]): Promise<void> {
   const pm = new PatternMatcher(excludes);
-  const walk = async (rel: string): Promise<void> => {
+  const attempt = <T>(fn: () => T, p: string): T => {
+    try {
+      return fn();
+    } catch (err) {
+      return walkFailure(err, p);
+    }
+  };
+  const walk = (rel: string): void => {
     const dir = rel === '' ? root : path.join(root, rel);
-    const names = (await readdir(dir).catch((err: unknown) => walkFailure(err, dir))).sort();
+    const names = attempt(() => readdirSync(dir), dir).sort();
     for (const name of names) {
       const r = rel === '' ? name : `${rel}/${name}`;
       const abs = path.join(root, r);
-      const st = await lstat(abs).catch((err: unknown) => walkFailure(err, abs));
+      const st = attempt(() => lstatSync(abs), abs);
       if (pm.matchesOrParentMatches(r)) continue;
       if (st.isDirectory()) {
-        await walk(r);
+        walk(r);
       } else if (st.isFile()) {
-        const fd = await open(abs, 'r').catch((err: NodeJS.ErrnoException) => {
-          if (err.code === 'EACCES') throw new Error(`error checking context: no permission to read from '${abs}'`);
-          return undefined;
-        });
-        await fd?.close();
+        let fd: number | undefined;
+        try {
+          fd = openSync(abs, 'r');
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EACCES') throw new Error(`error checking context: no permission to read from '${abs}'`);
+        }
+        if (fd !== undefined) closeSync(fd);
       }
     }
   };
-  await walk('');
+  walk('');
 }
 
 function walkFailure(err: unknown, p: string): never {

@@ -11,12 +11,15 @@ import { newId } from '../util/ids.js';
 
 export interface BuildLayerStore {
   createRw(id: string, parentChainId: string | null): Promise<void>;
-  mountRw(id: string): Promise<string>;
+  mountRw(id: string, opts?: { volatile?: boolean }): Promise<string>;
   unmountRw(id: string): Promise<void>;
   removeRw(id: string): Promise<void>;
   rwDirs(id: string): Promise<{ upper: string; lowers: string[] }>;
   rwDiffTar(id: string): Promise<Readable>;
   register(tar: Readable, parentChainId: string | null): Promise<LayerInfo>;
+  // The unmounted rw layer's upper dir moved into a new layer (Overlay2Store.commitRw);
+  // without it, its tar is registered (extracted again).
+  commitRw?(id: string): Promise<LayerInfo>;
 }
 
 const MARK = 'layer-';
@@ -36,7 +39,9 @@ export class ScratchLayer {
     await writeFile(join(markDir, MARK + id), '');
     try {
       await layers.createRw(id, parentChainId);
-      return new ScratchLayer(layers, markDir, id, parentChainId, await layers.mountRw(id));
+      // Volatile: a scratch layer never outlives a crash (removeLeftoverLayers), and its
+      // unmount before the commit then costs no sync of the whole filesystem.
+      return new ScratchLayer(layers, markDir, id, parentChainId, await layers.mountRw(id, { volatile: true }));
     } catch (err) {
       await layers.removeRw(id).catch(() => {});
       await rm(join(markDir, MARK + id), { force: true });
@@ -50,6 +55,7 @@ export class ScratchLayer {
     await this.layers.unmountRw(this.id);
     const { upper } = await this.layers.rwDirs(this.id);
     if (!always && (await readdir(upper)).length === 0) return null;
+    if (this.layers.commitRw) return this.layers.commitRw(this.id);
     return this.layers.register(await this.layers.rwDiffTar(this.id), this.parentChainId);
   }
 

@@ -179,7 +179,9 @@ export class BuildSession {
       return images.createImage(config, { parent: state.imageId || undefined });
     });
     this.hold(id);
-    await this.env.index.add(id);
+    // Not waited for here: the set is updated at once (later steps probe it), and the
+    // builder waits for the file before it reports the build done.
+    this.env.index.add(id).catch(() => {});
     state.imageId = id;
   }
 

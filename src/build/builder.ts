@@ -98,6 +98,7 @@ export class Builder {
         for (const w of df.warnings ?? []) out.stderr(`${w}\n`);
         const state = await this.runStages(session, df.metaArgs, stages, labelSteps, opts);
         if (!state || !state.imageId) throw systemError('No image was generated. Is your Dockerfile empty?');
+        await this.index.flush();
         let imageId = state.imageId;
         if (opts.squash) {
           imageId = await this.squash(imageId, state.base);

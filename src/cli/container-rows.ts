@@ -9,6 +9,9 @@ import { goTimeString, humanDuration, humanSizeWithPrecision } from '../util/uni
 
 export const DEFAULT_CONTAINER_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
 
+// The docker CLI's type for a row, as its template errors name it.
+export const CONTAINER_GO_TYPE = '*formatter.ContainerContext';
+
 export const CONTAINER_HEADERS: Record<string, string> = {
   ID: 'CONTAINER ID',
   Names: 'NAMES',

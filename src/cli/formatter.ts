@@ -1,4 +1,4 @@
-import { alignTabs, parseTemplate, type Template } from '../util/go-template.js';
+import { alignTabs, asGoStruct, parseTemplate, type Template } from '../util/go-template.js';
 
 // docker's formatter.Context: a --format string is "table [TEMPLATE]", "json",
 // or a Go template; rows are objects whose keys are the formatter's method names
@@ -55,6 +55,9 @@ export interface ListSpec {
   rows: Row[];
   // Each row's labels, for the formatter's `.Label "key"` method.
   labels?: Array<Record<string, string> | null | undefined>;
+  // The docker CLI's Go type behind a row (per row, when they differ), named in its error
+  // for a field the row lacks: "can't evaluate field X in type *formatter.imageContext".
+  goType?: string | readonly string[];
 }
 
 // Go templates call methods with arguments; our data rows are maps, so each
@@ -86,7 +89,8 @@ export function renderList(spec: ListSpec): string {
     keys.forEach((k, j) => {
       data[`__Label${j}`] = spec.labels?.[i]?.[k] ?? '';
     });
-    body += run(tpl, data) + '\n';
+    const goType = typeof spec.goType === 'string' ? spec.goType : spec.goType?.[i];
+    body += run(tpl, goType ? asGoStruct(data, goType) : data) + '\n';
   });
   if (!isTable(spec.format)) return body;
   const header: Row = { ...spec.header };
@@ -101,6 +105,29 @@ export function renderList(spec: ListSpec): string {
   }
   // docker's table writer: minwidth 10, padding 3.
   return alignTabs(`${headerText}\n${body}`, { minwidth: 10, padding: 3 });
+}
+
+// docker ps runs its --format once over an empty ContainerContext before listing (to learn
+// whether it shows .Size), so a bad template fails even when nothing is listed, in its own
+// words. Every field of that context is a string, empty there.
+export function preflightFormat(format: string, fields: readonly string[], goType: string): void {
+  const { tpl: text, keys } = rewriteLabels(format);
+  let tpl: Template;
+  try {
+    tpl = parseTemplate(text);
+  } catch (err) {
+    throw new FormatError(`failed to parse template: ${(err as Error).message}`);
+  }
+  const zero: Row = {};
+  for (const f of fields) zero[f] = '';
+  keys.forEach((_k, j) => {
+    zero[`__Label${j}`] = '';
+  });
+  try {
+    tpl.execute(asGoStruct(zero, goType));
+  } catch (err) {
+    throw new FormatError(`failed to execute template: ${(err as Error).message}`);
+  }
 }
 
 // `inspect -f`: the template runs on the daemon's JSON; unknown keys are errors

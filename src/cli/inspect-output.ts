@@ -1,5 +1,6 @@
 import { StatusError, joinErrors, type CliContext } from './command.js';
 import { FormatError, compileStrict, indentJson, run, type Compiled } from './formatter.js';
+import { typedView } from './inspect-typed.js';
 
 // docker's inspect.Inspect: without --format an indented JSON array of what the
 // daemon returned; "json" the same array compacted; otherwise the template once
@@ -29,7 +30,7 @@ export async function inspectRefs(ctx: CliContext, refs: readonly string[], form
     }
     if (tpl) {
       try {
-        text += run(tpl, found.value) + '\n';
+        text += renderTyped(tpl, found.value) + '\n';
       } catch (err) {
         errors.push(err instanceof FormatError ? err : new Error(String(err)));
       }
@@ -47,4 +48,14 @@ export async function inspectRefs(ctx: CliContext, refs: readonly string[], form
   }
   const err = joinErrors(errors);
   if (err) throw new StatusError(err.message, 1);
+}
+
+// As docker's TemplateInspector: the typed struct first, the raw JSON with missingkey=error
+// (and its error) when that fails.
+function renderTyped(tpl: Compiled, value: unknown): string {
+  try {
+    return run(tpl, typedView(value));
+  } catch {
+    return run(tpl, value);
+  }
 }

@@ -14,11 +14,13 @@ import { ensureEtcFiles, etcMounts, writeEtcFiles, type EtcFilesInput } from './
 import { generateName, isValidName } from './names.js';
 import { ZERO_TIME, type ContainerRecord } from './types.js';
 import { Waiters, type WaitCondition } from './waiters.js';
-import { RestartManager, startsAtBoot } from './restart-manager.js';
+import { RestartManager, restartPolicyError, startsAtBoot } from './restart-manager.js';
 import { containerCgroupsPath } from '../runtime/cgroup-paths.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import type { ContainerMounts, MountRequest } from '../volume/container-mounts.js';
 import type { ApiMount } from '../volume/types.js';
+import { rootfsPropagation } from '../volume/propagation.js';
+import { resolveMountTargets } from '../volume/mount-targets.js';
 import type { ResourceLimits } from '../runtime/resource-limits.js';
 import type { ResourceConfig } from '../runtime/resources.js';
 import type { ContainerNetworking } from '../network/container-networking.js';
@@ -41,6 +43,8 @@ export interface ContainerServiceDeps {
   mounts: ContainerMounts; // volumes, binds and tmpfs (src/volume)
   limits: ResourceLimits; // cgroup limits, devices, ulimits (src/runtime/resources.ts)
   network?: ContainerNetworking; // bridges, addresses, ports (src/network); absent: loopback only
+  // HostConfig.Runtime as recorded at create: the default for none, Docker's error for an unknown one.
+  runtimeName?: (requested: string | undefined) => string;
 }
 
 const nowIso = (): string => new Date().toISOString();
@@ -64,7 +68,7 @@ export class ContainerService {
 
   async init(): Promise<void> {
     await this.store.load();
-    for (const rec of this.store.all()) this.deps.mounts.restore(rec.Id, rec.MountPoints);
+    for (const rec of this.store.all()) this.deps.mounts.restore(rec.Id, rec.MountPoints, rec.State.Running && !rec.State.Restarting);
     this.deps.runtime.onExit((info) => void this.handleExit(info));
     await Promise.all(this.store.all().map((rec) => this.recover(rec)));
     // As dockerd at start-up: containers their restart policy wants running are started.
@@ -102,10 +106,15 @@ export class ContainerService {
     if (requestedName !== null && requestedName !== '' && !isValidName(requestedName)) {
       throw invalid(`Invalid container name (${requestedName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     }
+    // As moby's verifyContainerSettings: the request's own policy, before the image is looked up.
+    const policyError = restartPolicyError(body.HostConfig?.RestartPolicy);
+    if (policyError) throw invalid(policyError);
+    const runtime = this.deps.runtimeName?.(body.HostConfig?.Runtime);
     const image = await this.deps.images.resolveForRun(body.Image);
     const id = newId();
     const merged = mergeCreateConfig(body, body.Image, image.config, id);
     validateHostConfig(merged.HostConfig);
+    if (runtime) merged.HostConfig.Runtime = runtime;
     const limits = await this.deps.limits.checkCreate(merged.HostConfig);
     Object.assign(merged.HostConfig, limits.resources);
     const name = `/${(requestedName || generateName((n) => this.store.hasName(n))).replace(/^\//, '')}`;
@@ -197,7 +206,7 @@ export class ContainerService {
     try {
       if (rec.Config.WorkingDir) await mkdir(join(rootfs, rec.Config.WorkingDir), { recursive: true });
       const [userMounts, limits] = await Promise.all([
-        this.deps.mounts.specMounts(rec.Id, rec.MountPoints ?? [], rec.HostConfig.Tmpfs as Record<string, string> | undefined),
+        this.deps.mounts.specMounts(rec.Id, rec.MountPoints ?? [], rec.HostConfig.Tmpfs as Record<string, string> | undefined).then((m) => resolveMountTargets(rootfs, m)),
         this.deps.limits.specFor(rec.HostConfig),
       ]);
       const { pid, conmonPid } = await runtime.create(
@@ -227,6 +236,8 @@ export class ContainerService {
           consoleSize: rec.HostConfig.ConsoleSize as [number, number] | undefined,
           init: rec.HostConfig.Init ? initBinary() : undefined,
           sysctl: (rec.HostConfig.Sysctls as Record<string, string> | null | undefined) ?? undefined,
+          runtime: rec.HostConfig.Runtime,
+          rootfsPropagation: await rootfsPropagation(userMounts),
         },
         { logPath: this.logPath(rec.Id), logSizeMax: logSizeMax(rec.HostConfig.LogConfig), tty: rec.Config.Tty, openStdin: rec.Config.OpenStdin, stdinOnce: rec.Config.StdinOnce },
       );
@@ -247,6 +258,7 @@ export class ContainerService {
       this.running.delete(rec.Id);
       await this.deps.network?.leave(rec).catch(() => {});
       await runtime.delete(rec.Id).catch(() => {});
+      await this.deps.mounts.stopped(rec.Id, rec.MountPoints).catch(() => {});
       await layers.unmountRw(rec.Id).catch(() => {});
       const message = errorMessage(err);
       rec.State = { ...rec.State, Status: rec.State.StartedAt === ZERO_TIME ? 'created' : 'exited', Running: false, Pid: 0, Error: message, ExitCode: exitCodeForStartError(message) };
@@ -286,6 +298,7 @@ export class ContainerService {
       };
       delete rec.ConmonPid;
       await this.deps.network?.leave(rec).catch(() => {});
+      await this.deps.mounts.stopped(rec.Id, rec.MountPoints).catch(() => {});
       // --rm: removed under this same lock, so the record goes from running to deleted
       // without an exited state written in between (a crash before the delete reads as an
       // exit at the next start-up, and is then removed the same way).
@@ -354,7 +367,8 @@ export class ContainerService {
       const { merged, oci, warnings } = await this.deps.limits.checkUpdate(rec.Id, rec.HostConfig, body);
       const policy = body.RestartPolicy?.Name ? { Name: body.RestartPolicy.Name, MaximumRetryCount: body.RestartPolicy.MaximumRetryCount ?? 0 } : null;
       if (policy) {
-        validateHostConfig({ ...rec.HostConfig, RestartPolicy: policy, AutoRemove: false });
+        const policyError = restartPolicyError(policy);
+        if (policyError) throw invalid(policyError);
         if (rec.HostConfig.AutoRemove && policy.Name !== 'no') throw cannot('Conflict', 'Restart policy cannot be updated because AutoRemove is enabled for the container');
       }
       const before = rec.HostConfig;
@@ -670,9 +684,6 @@ function etcInput(rec: ContainerRecord): EtcFilesInput {
 
 function validateHostConfig(h: ContainerRecord['HostConfig']): void {
   const policy = h.RestartPolicy?.Name ?? 'no';
-  if (!['', 'no', 'always', 'unless-stopped', 'on-failure'].includes(policy)) {
-    throw invalid(`invalid restart policy: unknown policy '${policy}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
-  }
   if (h.AutoRemove && policy !== 'no' && policy !== '') {
     throw invalid(`can't create 'AutoRemove' container with restart policy`);
   }

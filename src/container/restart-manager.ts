@@ -29,6 +29,26 @@ export function policyWantsRestart(policy: RestartPolicy | undefined, f: ExitFac
   }
 }
 
+// moby's validateRestartPolicy, word for word: a retry count belongs to on-failure only. An
+// empty name with a count passes (moby keeps that for old clients).
+export function restartPolicyError(policy: { Name?: string; MaximumRetryCount?: number } | null | undefined): string | null {
+  const name = policy?.Name ?? '';
+  const max = policy?.MaximumRetryCount ?? 0;
+  switch (name) {
+    case '':
+      return null;
+    case 'no':
+    case 'always':
+    case 'unless-stopped':
+      if (max === 0) return null;
+      return `invalid restart policy: maximum retry count can only be used with 'on-failure'${max < 0 ? ' and cannot be negative' : ''}`;
+    case 'on-failure':
+      return max < 0 ? 'invalid restart policy: maximum retry count cannot be negative' : null;
+    default:
+      return `invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`;
+  }
+}
+
 export const BACKOFF_FIRST_MS = 100;
 export const BACKOFF_MAX_MS = 60_000;
 // A container that ran this long is healthy again: its next restart is quick.

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { invalid } from '../util/errors.js';
+import type { RuntimeSpec } from '../runtime/oci-runtimes.js';
 
 // berthd's settings: flags with Docker's names, and daemon.json with Docker's keys.
 export interface DaemonConfig {
@@ -12,6 +13,10 @@ export interface DaemonConfig {
   group: string;
   configFile: string;
   raw: Record<string, unknown>; // the whole daemon.json, for keys other services read
+  // OCI runtimes besides runc and crun (daemon.json "runtimes", --add-runtime name=path), and
+  // the one containers get when they name none (unset: crun where it works, else runc).
+  runtimes: Record<string, RuntimeSpec>;
+  defaultRuntime?: string;
 }
 
 interface FlagSpec {
@@ -31,6 +36,8 @@ const flags: FlagSpec[] = [
   { key: 'group', names: ['-G', '--group'] },
   { key: 'log-level', names: ['-l', '--log-level'] },
   { key: 'config-file', names: ['--config-file'] },
+  { key: 'default-runtime', names: ['--default-runtime'] },
+  { key: 'runtimes', names: ['--add-runtime'], list: true },
 ];
 
 // Keys Docker's daemon.json accepts that berthd reads now or will (networking, registries…).
@@ -50,8 +57,10 @@ A self-sufficient runtime for containers, compatible with the Docker Engine API.
 Options:
       --cgroup-parent string   Set parent cgroup for all containers (default "/berth")
       --config-file string     Daemon configuration file (default "/etc/berth/daemon.json")
+      --add-runtime runtime    Register an additional OCI compatible runtime (name=path)
       --data-root string       Root directory of persistent state (default "/var/lib/berth")
   -D, --debug                  Enable debug mode
+      --default-runtime string Default OCI runtime for containers (default: crun where it works, else runc)
       --exec-root string       Root directory for execution state files (default "/run/berth")
   -G, --group string           Group for the unix socket (default "root")
   -H, --host list              Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
@@ -133,5 +142,25 @@ export async function loadDaemonConfig(argv: string[]): Promise<DaemonConfig | '
     group: get('group', ''),
     configFile,
     raw: file,
+    runtimes: runtimesConfig(values.runtimes as string[] | undefined, file.runtimes),
+    defaultRuntime: get<string | undefined>('default-runtime', undefined),
   };
+}
+
+// --add-runtime name=path, or daemon.json's {"name": {"path": ..., "runtimeArgs": [...]}}.
+export function runtimesConfig(flagValues: string[] | undefined, fileValue: unknown): Record<string, RuntimeSpec> {
+  const out: Record<string, RuntimeSpec> = {};
+  for (const v of flagValues ?? []) {
+    const eq = v.indexOf('=');
+    if (eq <= 0 || eq === v.length - 1) throw invalid(`runtime ${v} is not in the format runtime=path`);
+    out[v.slice(0, eq)] = { path: v.slice(eq + 1) };
+  }
+  if (fileValue === undefined || fileValue === null) return out;
+  if (typeof fileValue !== 'object' || Array.isArray(fileValue)) throw invalid('runtimes must be an object of {"name": {"path": ...}}');
+  for (const [name, spec] of Object.entries(fileValue as Record<string, unknown>)) {
+    const s = spec as { path?: unknown; runtimeArgs?: unknown } | null;
+    if (!s || typeof s.path !== 'string') throw invalid(`runtime ${name}: path is required`);
+    out[name] = { path: s.path, ...(Array.isArray(s.runtimeArgs) ? { runtimeArgs: s.runtimeArgs.map(String) } : {}) };
+  }
+  return out;
 }

@@ -10,6 +10,7 @@ import { ImageArchiveService } from '../image/archive-service.js';
 import { imageArchiveRoutes } from '../api/routes/image-archive.js';
 import { ImageService } from '../image/image-service.js';
 import { ConmonRuntime } from '../runtime/conmon-runtime.js';
+import { setUpRuntimes } from '../runtime/oci-runtimes.js';
 import { ContainerService } from '../container/container-service.js';
 import { NetworkService } from '../network/network-service.js';
 import { ContainerNetworking } from '../network/container-networking.js';
@@ -76,7 +77,13 @@ export class Daemon {
     const layers = new LayerTarKeepingStore(c.dataRoot);
     this.layers = layers;
     await this.layers.init();
-    this.runtime = new ConmonRuntime({ execRoot: c.execRoot });
+    // The OCI runtimes, the host's cgroups readied for crun, and the default chosen.
+    const runtimes = await setUpRuntimes({
+      execRoot: c.execRoot, cgroupParent: c.cgroupParent, runtimes: c.runtimes, defaultRuntime: c.defaultRuntime,
+      log: (line) => process.stderr.write(`berthd: ${line}\n`),
+    });
+    process.stderr.write(`berthd: default runtime ${runtimes.default.name} (${runtimes.default.path})\n`);
+    this.runtime = new ConmonRuntime({ execRoot: c.execRoot, runtimes });
     // The image and container services need each other's answers (who uses an image;
     // which layers containers sit on): the callbacks close over the later-built service.
     this.images = new ImageService({
@@ -110,6 +117,7 @@ export class Daemon {
       mounts: new ContainerMounts(this.volumes, this.events),
       limits: new ResourceLimits(),
       network: containerNetworking,
+      runtimeName: (requested) => runtimes.resolve(requested),
     });
     await this.containers.init();
     await this.networks.restoreRules();
@@ -126,6 +134,7 @@ export class Daemon {
         debug: c.debug,
         events: this.events,
         counts: () => this.counts(),
+        runtimes: () => ({ runtimes: runtimes.info(), default: runtimes.default.name }),
       }),
       ...containerRoutes({ containers: this.containers, layers: this.layers, imageMatches: (imageId, ref) => this.images.matches(imageId, ref), imageSize: async (imageId) => ((await this.images.inspect(imageId)) as { Size: number }).Size, execIds: (id) => execs.execIds(id) }),
       ...attachRoutes({ containers: this.containers, events: this.events }),

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { EventBus } from '../daemon/events.js';
 import { chainIds, digestError, sha256Digest } from '../image/digest.js';
 import {
@@ -16,11 +16,12 @@ import {
 } from '../image/reference.js';
 import type { ImageConfig } from '../image/types.js';
 import { descriptorKind } from '../image/archive-format.js';
+import { decompressedTar } from '../storage/layer-decompress.js';
 import type { LayerInfo } from '../storage/types.js';
 import { BerthError, invalid, systemError } from '../util/errors.js';
 import { shortId } from '../util/ids.js';
 import type { AuthConfig } from './auth-config.js';
-import { BlobDownloads, type DownloadEvent } from './blob-download.js';
+import { BlobDownloads, ConsumerFailed, type DownloadEvent } from './blob-download.js';
 import type { Endpoint } from './endpoints.js';
 import { Limiter } from './limiter.js';
 import {
@@ -28,6 +29,7 @@ import {
   checkSupportedMediaType,
   layerCompression,
   matchingManifests,
+  type LayerCompression,
   noMatchingManifest,
   parseManifest,
   type Descriptor,
@@ -61,7 +63,8 @@ export interface PullImageStore {
 export interface PullLayerStore {
   get(chainId: string): Promise<LayerInfo | null>;
   register(tar: Readable, parentChainId: string | null, expectedDiffId?: string): Promise<LayerInfo>;
-  registerFile(path: string, fileDigest: string, parentChainId: string | null, diffId: string, progress?: (bytesRead: number) => void): Promise<LayerInfo>;
+  // Overlay2Store.holdCommit: layers registered side by side, committed in order.
+  holdCommit(chainId: string, until: Promise<unknown>): () => void;
 }
 
 export interface PullServiceDeps {
@@ -270,30 +273,75 @@ class Puller {
     }
     if (missing.length === 0) return;
 
-    // Downloads start now, up to the limit; registration follows them in order.
-    const downloads = new Map<number, Promise<string>>();
+    // Every missing layer downloads (up to the limit) and is extracted aside while it
+    // arrives; the store commits each one only once its blob is verified and its parent
+    // committed (holdCommit), so the stack still grows bottom up and a layer whose bytes
+    // were not verified never shows. dockerd downloads side by side but extracts one
+    // layer after another, after its download.
+    const jobs: Array<Promise<void>> = [];
+    let parentDone: Promise<unknown> = Promise.resolve();
     for (const i of missing) {
-      const p = this.download(layers[i]!);
-      p.catch(() => {});
-      downloads.set(i, p);
+      const verified = deferred();
+      verified.promise.catch(() => {});
+      const release = this.deps.layers.holdCommit(chains[i]!, Promise.all([verified.promise, parentDone]));
+      const committed = this.pullLayer(layers[i]!, i === 0 ? null : chains[i - 1]!, diffIds[i]!, verified).finally(release);
+      jobs.push(committed.then(() => this.deps.metadata.add(diffIds[i]!, { Digest: layers[i]!.digest, SourceRepository: repoName })));
+      parentDone = committed;
     }
-    try {
-      for (const i of missing) {
-        const l = layers[i]!;
-        const path = await downloads.get(i)!;
-        await this.register(l, path, i === 0 ? null : chains[i - 1]!, diffIds[i]!);
-        await this.deps.metadata.add(diffIds[i]!, { Digest: l.digest, SourceRepository: repoName });
-      }
-    } finally {
-      // Nothing may still write once the pull has failed.
-      await Promise.allSettled(downloads.values());
-    }
+    // Nothing may still write once the pull has failed; the lowest failure is the one to tell.
+    const settled = await Promise.allSettled(jobs);
+    for (const r of settled) if (r.status === 'rejected') throw r.reason;
   }
 
-  private download(l: Descriptor): Promise<string> {
+  // One layer: downloaded and extracted at once, committed when the store's hold lets it.
+  private async pullLayer(l: Descriptor, parent: string | null, diffId: string, verified: Deferred): Promise<void> {
     const id = shortId(l.digest);
+    const total = l.size > 0 ? l.size : 0;
+    let extracting: ProgressPacer | null = null;
+    let consumed = 0;
+    const consume = (bytes: Readable): Promise<LayerInfo> => {
+      consumed = 0;
+      const onBytes = (n: number): void => {
+        consumed += n;
+        extracting?.set(consumed);
+      };
+      return this.deps.layers.register(plainLayer(counted(bytes, onBytes), layerCompression(l.mediaType)), parent, diffId);
+    };
+    let registered: Promise<LayerInfo> | null = null;
+    try {
+      await this.limiter.run(
+        async () => {
+          const t = this.deps.downloads.fetch(this.client, l.digest, l.size, this.downloadEvents(id), consume);
+          registered = t.result;
+          registered.catch(() => {});
+          await t.verified;
+        },
+        () => this.progress.update(id, 'Waiting'),
+      );
+    } catch (err) {
+      // The hold fails with it, and the extraction has cleaned up before the pull reports.
+      verified.reject(err);
+      await (registered as Promise<LayerInfo> | null)?.catch(() => {});
+      // The extraction's own failure (a bad tar, a wrong diff ID) stopped the download.
+      throw err instanceof ConsumerFailed ? registerFailed(err.cause) : err;
+    }
+    this.progress.update(id, 'Download complete');
+    verified.resolve();
+    extracting = new ProgressPacer(this.progress, id, 'Extracting', total);
+    extracting.set(Math.min(consumed, total));
+    try {
+      await registered!;
+    } catch (err) {
+      throw registerFailed(err);
+    }
+    extracting.finish();
+    this.progress.update(id, 'Pull complete');
+    await this.deps.downloads.remove(l.digest);
+  }
+
+  private downloadEvents(id: string): (e: DownloadEvent) => void {
     let pacer: ProgressPacer | null = null;
-    const onEvent = (e: DownloadEvent): void => {
+    return (e) => {
       if (e.kind === 'bytes') {
         pacer ??= new ProgressPacer(this.progress, id, 'Downloading', e.total);
         if (e.current > 0) pacer.set(e.current);
@@ -304,33 +352,42 @@ class Puller {
         this.progress.update(id, `Retrying in ${e.seconds} second${e.seconds === 1 ? '' : 's'}`);
       }
     };
-    return this.limiter.run(
-      async () => {
-        const path = await this.deps.downloads.fetch(this.client, l.digest, l.size, onEvent);
-        this.progress.update(id, 'Download complete');
-        return path;
-      },
-      () => this.progress.update(id, 'Waiting'),
-    );
   }
+}
 
-  private async register(l: Descriptor, path: string, parent: string | null, diffId: string): Promise<void> {
-    const id = shortId(l.digest);
-    const size = l.size > 0 ? l.size : 0;
-    const pacer = new ProgressPacer(this.progress, id, 'Extracting', size);
-    const onRead = (n: number): void => pacer.set(n);
-    try {
-      if (layerCompression(l.mediaType) === 'zstd') {
-        await this.deps.layers.register(zstdDecompress(path, onRead), parent, diffId);
-      } else {
-        await this.deps.layers.registerFile(path, l.digest, parent, diffId, onRead);
-      }
-    } catch (err) {
-      throw systemError(`failed to register layer: ${(err as Error).message}`);
-    }
-    pacer.finish();
-    this.progress.update(id, 'Pull complete');
-    await this.deps.downloads.remove(l.digest);
+function registerFailed(err: unknown): Error {
+  // A hold that failed carries the parent's (already wrapped) error.
+  if (err instanceof BerthError && err.message.startsWith('failed to register layer: ')) return err;
+  return systemError(`failed to register layer: ${(err as Error).message}`);
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+// The layer's tar, uncompressed: zstd through the zstd tool (Node 20's zlib has none),
+// gzip sniffed and undone in large chunks (layer-decompress.ts).
+function plainLayer(bytes: AsyncIterable<Buffer>, compression: LayerCompression): Readable {
+  if (compression === 'zstd') return zstdDecompress(bytes);
+  return Readable.from(decompressedTar(bytes), { objectMode: false });
+}
+
+async function* counted(src: AsyncIterable<Buffer>, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of src) {
+    onBytes(chunk.length);
+    yield chunk;
   }
 }
 
@@ -346,12 +403,9 @@ function parseConfig(bytes: Buffer): ImageConfig {
 }
 
 // zstd layers (OCI +zstd): Node 20's zlib has no zstd, the zstd tool does.
-function zstdDecompress(path: string, onRead: (n: number) => void): Readable {
+function zstdDecompress(src: AsyncIterable<Buffer>): Readable {
   const child = spawn('zstd', ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'ignore'] });
-  const src = createReadStream(path);
-  let n = 0;
-  src.on('data', (c: Buffer | string) => onRead((n += c.length)));
-  src.pipe(child.stdin);
+  pipeline(src, child.stdin).catch((err: unknown) => child.stdout.destroy(err as Error));
   child.on('error', (err) => child.stdout.destroy(err));
   child.on('exit', (code) => {
     if (code !== 0) child.stdout.destroy(new Error(`zstd exited with status ${code}`));

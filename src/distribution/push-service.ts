@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import { createGzip } from 'node:zlib';
+import { Readable } from 'node:stream';
 import type { EventBus } from '../daemon/events.js';
 import { MediaTypes } from '../image/archive-format.js';
 import { chainIds, sha256Digest } from '../image/digest.js';
@@ -10,11 +9,13 @@ import { invalid, notFound, systemError } from '../util/errors.js';
 import { shortId } from '../util/ids.js';
 import type { AuthConfig } from './auth-config.js';
 import type { Endpoint } from './endpoints.js';
+import { readBody } from './http.js';
+import { LayerGzip } from './layer-gzip.js';
 import { Limiter } from './limiter.js';
 import { schema2Manifest } from './manifest.js';
 import { Progress, ProgressPacer, type ProgressSink } from './progress.js';
 import type { RegistryClient } from './registry-client.js';
-import { TransportError } from './registry-errors.js';
+import { errorFromResponse, RegistryResponseError, TransportError } from './registry-errors.js';
 import type { RegistryService } from './registry-service.js';
 import type { V2Metadata, V2MetadataStore } from './v2-metadata.js';
 
@@ -54,11 +55,8 @@ export interface PushOptions {
   auth?: AuthConfig;
 }
 
-// Compressed bytes sent per PATCH once a layer outgrows one monolithic PUT.
-export const CHUNK_SIZE = 8 << 20;
-// Speed over size: a loopback or LAN registry is the common case, and the digest only has
-// to be stable, not docker's.
-const GZIP_LEVEL = 1;
+// Compressed layers up to this size go up in one PUT; bigger ones stream in a PATCH.
+export const MONOLITHIC_MAX = 8 << 20;
 const SMALL_LAYER = 100 << 10; // moby's smallLayerMaximumSize
 const MIDDLE_LAYER = 10 << 20; // middleLayerMaximumSize
 
@@ -262,61 +260,104 @@ class Pusher {
     return meta.map((m, i) => ({ m, i, c: common(m.SourceRepository) })).sort((a, b) => b.c - a.c || a.i - b.i).map((x) => x.m);
   }
 
-  // The layer tar, gzipped on the fly, its diff ID checked and its blob digest computed on
-  // the way out: one PUT when it fits a chunk, PATCHes (one in flight while the next fills)
-  // when it does not.
+  // The layer tar, gzipped on the fly (LayerGzip), its diff ID checked and its blob digest
+  // computed on the way out. A blob that fits MONOLITHIC_MAX goes up in one PUT; a bigger
+  // one in one PATCH whose body streams as it is compressed, then a PUT with the digest,
+  // as dockerd uploads (the digest is known only at the end).
   private async uploadLayer(id: string, diffId: string, source: { stream: Readable; size: number }): Promise<RemoteBlob> {
     const start = await this.client.startUpload();
     if (start.mounted) throw systemError('registry mounted a blob it was not asked to');
     let location = start.location;
-    const chunkSize = Math.max(CHUNK_SIZE, start.minChunk);
     const pacer = new ProgressPacer(this.progress, id, 'Pushing', source.size);
     const plainHash = createHash('sha256');
     const blobHash = createHash('sha256');
-    const gzip = createGzip({ level: GZIP_LEVEL });
-    source.stream.on('data', (c: Buffer) => {
-      plainHash.update(c);
-      pacer.add(c.length);
-    });
-    source.stream.on('error', (err) => gzip.destroy(err));
-    source.stream.pipe(gzip);
-
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    let offset = 0;
-    let inflight: Promise<URL> | null = null;
-    try {
-      for await (const c of gzip) {
-        const buf = c as Buffer;
-        blobHash.update(buf);
-        pending.push(buf);
-        pendingBytes += buf.length;
-        if (pendingBytes >= chunkSize) {
-          const chunk = Buffer.concat(pending);
-          pending = [];
-          pendingBytes = 0;
-          if (inflight) location = await inflight;
-          inflight = this.client.patchUpload(location, chunk, offset);
-          offset += chunk.length;
+    let sourceError: unknown = null;
+    async function* tar(): AsyncGenerator<Buffer> {
+      try {
+        for await (const c of source.stream) {
+          const b = c as Buffer;
+          plainHash.update(b);
+          pacer.add(b.length);
+          yield b;
         }
+      } catch (err) {
+        sourceError = err;
+        throw err;
       }
-      if (inflight) location = await inflight;
-      inflight = null;
+    }
+    const blob = new LayerGzip().compress(tar())[Symbol.asyncIterator]();
+    let size = 0;
+    const next = async (): Promise<Buffer[] | null> => {
+      const r = await blob.next();
+      if (r.done) return null;
+      for (const p of r.value) {
+        blobHash.update(p);
+        size += p.length;
+      }
+      return r.value;
+    };
+    const checkDiffId = (): void => {
       if (`sha256:${plainHash.digest('hex')}` !== diffId) {
         throw systemError(`cannot push layer ${diffId}: its tar does not match the layer's diff ID (the layer was not registered with its tar kept); re-create the image to push it`);
       }
-      const rest = Buffer.concat(pending);
+    };
+    try {
+      const first: Buffer[] = [];
+      let ended = false;
+      while (size < MONOLITHIC_MAX) {
+        const pieces = await next();
+        if (!pieces) {
+          ended = true;
+          break;
+        }
+        first.push(...pieces);
+      }
+      if (!ended) location = await this.patchStream(location, first, next);
+      checkDiffId();
       const digest = `sha256:${blobHash.digest('hex')}`;
-      await this.client.finishUpload(location, digest, rest);
+      await this.client.finishUpload(location, digest, ended ? Buffer.concat(first, size) : undefined);
       pacer.finish();
-      return { digest, size: offset + rest.length };
+      return { digest, size };
     } catch (err) {
+      await blob.return(undefined).catch(() => {});
       source.stream.destroy();
-      gzip.destroy();
-      if (inflight) await inflight.catch(() => {});
       await this.client.cancelUpload(location);
-      throw err;
+      throw sourceError ?? err;
     }
+  }
+
+  // One PATCH carrying `first` and then every piece `next` gives until it gives null; the
+  // pieces a call gives are pushed together, so the socket writes them in one writev.
+  private async patchStream(location: URL, first: Buffer[], next: () => Promise<Buffer[] | null>): Promise<URL> {
+    let complete = false;
+    let pulling = false;
+    const body = new Readable({
+      read(): void {
+        if (pulling) return;
+        pulling = true;
+        const pieces = first.length ? first.splice(0) : null;
+        (pieces ? Promise.resolve(pieces) : next()).then(
+          (ps) => {
+            pulling = false;
+            if (!ps) {
+              complete = true;
+              this.push(null);
+              return;
+            }
+            for (const p of ps) this.push(p);
+          },
+          (err: unknown) => this.destroy(err as Error),
+        );
+      },
+    });
+    const res = await this.client.send('PATCH', location, { headers: { 'content-type': 'application/octet-stream' }, body });
+    const answer = await readBody(res, 1 << 20);
+    body.destroy();
+    if (res.statusCode !== 202) throw errorFromResponse(res.statusCode ?? 0, res.headers, answer);
+    if (!complete) throw systemError('registry answered the upload before it was complete');
+    const loc = res.headers.location;
+    if (!loc) throw new RegistryResponseError('registry did not return a Location for the upload', 202, [], true);
+    return new URL(loc, location);
   }
 
   private async uploadSmall(bytes: Buffer, digest: string): Promise<void> {

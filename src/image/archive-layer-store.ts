@@ -60,6 +60,19 @@ export class LayerTarKeepingStore extends Overlay2Store {
     }
   }
 
+  // The tar that computes the diff ID is the one kept.
+  override async commitRw(id: string): Promise<LayerInfo> {
+    const { digest } = await this.tars.ingest(await this.rwDiffTar(id));
+    try {
+      const layer = await this.adoptRw(id, digest);
+      await this.tars.mark(digest);
+      return layer;
+    } catch (err) {
+      await this.tars.dropUnmarked(digest);
+      throw err;
+    }
+  }
+
   override async removeUnreferenced(keep: Set<string>): Promise<string[]> {
     const removed = await super.removeUnreferenced(keep);
     if (removed.length > 0) await this.tars.prune(async () => new Set((await this.list()).map((l) => l.diffId)));

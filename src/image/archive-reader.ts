@@ -172,8 +172,12 @@ export async function readArchive(src: Readable, opts: ReadArchiveOptions): Prom
   } catch (err) {
     extract.destroy();
     src.destroy();
-    if (err instanceof Error && !(err instanceof BerthError)) throw invalid(`invalid archive: ${err.message}`);
-    throw err;
+    if (!(err instanceof Error) || err instanceof BerthError) throw err;
+    // A truncated or corrupt tar fails the entry being read with a bare "Stream was
+    // destroyed"; the pipeline holds the parser's reason ("Unexpected end of data").
+    const cause = await feeding.then(() => err, (e: unknown) => e);
+    const why = cause instanceof Error && !/premature close/i.test(cause.message) ? cause : err;
+    throw invalid(`invalid archive: ${why.message}`);
   }
   return new ArchiveIndex(entries);
 }

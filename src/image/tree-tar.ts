@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
@@ -19,6 +18,13 @@ export interface PackOptions {
   owner?: { uid: number; gid: number };
 }
 
+// The walk and the reads are synchronous, the event loop let go after every file chunk
+// and every ENTRY_SLICE entries: a thread-pool round trip per lstat and per 64 KiB read
+// made packing a 20 MB build context take 5-10 times its I/O on a loaded host.
+const READ_CHUNK = 1 << 20;
+const ENTRY_SLICE = 256;
+const yieldLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 const S_IFMT = 0o170000;
 const S_IFSOCK = 0o140000;
 
@@ -28,13 +34,15 @@ export function packTree(root: string, opts: PackOptions = {}): Readable {
   const add = (header: TarHeader, body?: Buffer): Promise<void> =>
     new Promise((resolve, reject) => pack.entry(header, body ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
 
+  let entries = 0;
   const walk = async (rel: string): Promise<void> => {
-    const names = (await readdir(rel ? join(root, rel) : root)).sort();
+    const names = readdirSync(rel ? join(root, rel) : root).sort();
     for (const name of names) {
       const r = rel ? `${rel}/${name}` : name;
       if (opts.exclude?.(r)) continue;
       const abs = join(root, r);
-      const st = await lstat(abs);
+      const st = lstatSync(abs);
+      if (++entries % ENTRY_SLICE === 0) await yieldLoop();
       const selected = opts.select?.(r, st.isDirectory()) ?? 'keep';
       if (selected === 'skip') continue;
       const owner = opts.owner ?? st;
@@ -56,11 +64,11 @@ export function packTree(root: string, opts: PackOptions = {}): Readable {
         seen.set(key, r);
       }
       if (st.isSymbolicLink()) {
-        await add({ ...base, name: r, type: 'symlink', linkname: await readlink(abs) });
+        await add({ ...base, name: r, type: 'symlink', linkname: readlinkSync(abs) });
       } else if (st.isFile()) {
         await new Promise<void>((resolve, reject) => {
           const sink = pack.entry({ ...base, name: r, type: 'file', size: st.size }, (err) => (err ? reject(err) : resolve()));
-          copyInto(abs, sink).catch(reject);
+          copyInto(abs, st.size, sink).catch(reject);
         });
       } else if (st.isCharacterDevice() || st.isBlockDevice()) {
         const rdev = st.rdev;
@@ -83,9 +91,22 @@ export function packTree(root: string, opts: PackOptions = {}): Readable {
 export type TarHeader = Partial<tar.Header> & { name: string };
 
 // tar-stream's streams are streamx streams: feed them by hand, hand out a Node Readable.
-async function copyInto(path: string, sink: ReturnType<tar.Pack['entry']>): Promise<void> {
-  for await (const chunk of createReadStream(path)) {
-    if (!sink.write(chunk as Buffer)) await new Promise<void>((resolve) => sink.once('drain', () => resolve()));
+// Read to the end, as a stream would (a file that grew since lstat is sent as it is now);
+// a buffer per chunk, as the sink keeps them queued.
+async function copyInto(path: string, size: number, sink: ReturnType<tar.Pack['entry']>): Promise<void> {
+  const fd = openSync(path, 'r');
+  try {
+    for (let total = 0; ; ) {
+      const len = total < size ? Math.min(READ_CHUNK, size - total) : 4096;
+      const buf = Buffer.allocUnsafe(len);
+      const n = readSync(fd, buf, 0, len, null);
+      if (n === 0) break;
+      total += n;
+      if (!sink.write(n === len ? buf : buf.subarray(0, n))) await new Promise<void>((resolve) => sink.once('drain', () => resolve()));
+      else if (n === READ_CHUNK) await yieldLoop();
+    }
+  } finally {
+    closeSync(fd);
   }
   sink.end(null);
 }

@@ -1,18 +1,25 @@
-import { mkdir, readFile, rm, rmdir, stat, open, readdir, unlink, writeFile } from 'node:fs/promises';
-import { constants as fsc, watch, type FSWatcher } from 'node:fs';
+import { mkdir, readFile, rm, stat, readdir, writeFile } from 'node:fs/promises';
+import { watch, type FSWatcher } from 'node:fs';
 import { join, dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { AttachSession, ContainerRuntime, CreateOptions, ExitInfo, RuncState, SpecInput } from './types.js';
-import { buildSpec, readHostInfo, type HostInfo } from './oci-spec.js';
+import { buildSpec, ociJson, readHostInfo, type HostInfo } from './oci-spec.js';
 import type { OciLinuxResources } from './resources.js';
 import { resolveUser } from './user.js';
+import { execTarget } from './exec-target.js';
+import { RuntimeTable, type OciRuntime } from './oci-runtimes.js';
+import { createFailure, isNoSuchContainer, runtimeErrorMessage, type RuntimeKind } from './runtime-errors.js';
+import { shortcutsFor } from './runtime-shortcuts.js';
+import { isEmptyUpdate, liftedPidsLimit, writePidsMax } from './crun-quirks.js';
 import { openAttachSession } from './attach.js';
 import { CtlFifo } from './ctl-fifo.js';
 import { posixSpawn, readAll, type SpawnedProcess } from './posix-spawn.js';
-import { BerthError, notFound } from '../util/errors.js';
+import { BerthError, invalid, notFound } from '../util/errors.js';
 
 export interface ConmonRuntimeOptions {
   execRoot: string; // tmpfs-like: state that must not outlive a reboot
+  // The OCI runtimes containers may name (src/runtime/oci-runtimes.ts); runc alone without it.
+  runtimes?: RuntimeTable;
   runcPath?: string;
   conmonPath?: string;
   createTimeoutMs?: number;
@@ -45,20 +52,24 @@ export function exitCodeForRuncError(message: string, command = ''): number {
   return 128;
 }
 
-// A failed runc command other than create; the message is runc's own.
+// A failed runtime command other than create; the message is the runtime's own.
 export class RuncError extends Error {
-  constructor(readonly command: string, readonly runcMessage: string) {
+  constructor(readonly command: string, readonly runcMessage: string, readonly kind: RuntimeKind = 'runc') {
     super(runcMessage);
     this.name = 'RuncError';
+  }
+
+  get noSuchContainer(): boolean {
+    return isNoSuchContainer(this.kind, this.runcMessage);
   }
 }
 
 const DEFAULT_CREATE_TIMEOUT = 120_000;
 
 export class ConmonRuntime implements ContainerRuntime {
-  readonly runc: string;
+  readonly runtimes: RuntimeTable;
   readonly conmon: string;
-  readonly runcRoot: string;
+  private readonly execRoot: string;
   private readonly exitDir: string;
   private readonly bundles: string;
   private readonly createTimeout: number;
@@ -70,11 +81,14 @@ export class ConmonRuntime implements ContainerRuntime {
   private readonly reported = new Map<string, number>();
   // Resizes go through conmon's ctl fifo one message at a time (see ctl-fifo.ts).
   private readonly ctl = new CtlFifo();
+  // Which runtime runs each container: written in its bundle (runtime.json) at create, so a
+  // restarted berthd, whatever its default now, drives every container with its own.
+  private readonly runtimeById = new Map<string, OciRuntime>();
 
   constructor(opts: ConmonRuntimeOptions) {
-    this.runc = opts.runcPath ?? '/usr/sbin/runc';
+    this.execRoot = opts.execRoot;
+    this.runtimes = opts.runtimes ?? RuntimeTable.runcOnly(opts.execRoot, opts.runcPath);
     this.conmon = opts.conmonPath ?? '/usr/bin/conmon';
-    this.runcRoot = join(opts.execRoot, 'runc');
     this.exitDir = join(opts.execRoot, 'exits');
     this.bundles = join(opts.execRoot, 'containers');
     this.createTimeout = opts.createTimeoutMs ?? DEFAULT_CREATE_TIMEOUT;
@@ -85,7 +99,8 @@ export class ConmonRuntime implements ContainerRuntime {
   }
 
   private init(): Promise<void> {
-    this.ready ??= Promise.all([this.runcRoot, this.exitDir, this.bundles].map((d) => mkdir(d, { recursive: true, mode: 0o711 })))
+    const dirs = [...this.runtimes.list().map((r) => r.root), this.exitDir, this.bundles];
+    this.ready ??= Promise.all(dirs.map((d) => mkdir(d, { recursive: true, mode: 0o711 })))
       .then(() => undefined, (err: unknown) => {
         this.ready = null;
         throw err;
@@ -104,6 +119,8 @@ export class ConmonRuntime implements ContainerRuntime {
   // ---- create --------------------------------------------------------------------------
 
   async create(spec: SpecInput, opts: ConmonCreateOptions): Promise<{ pid: number; conmonPid: number }> {
+    const rt = this.runtimes.get(spec.runtime || this.runtimes.default.name);
+    if (!rt) throw invalid(`unknown or invalid runtime name: ${spec.runtime}`);
     await this.init();
     const bundle = this.bundleDir(spec.id);
     this.reported.delete(spec.id);
@@ -117,29 +134,36 @@ export class ConmonRuntime implements ContainerRuntime {
     ]);
     // No fsync: the bundle lives in the exec root, means nothing after a reboot, and runc
     // reads it at once from the page cache.
-    await writeFile(join(bundle, 'config.json'), JSON.stringify(buildSpec({ ...spec, tty: opts.tty }, host, user)));
+    await Promise.all([
+      writeFile(join(bundle, 'config.json'), ociJson(buildSpec({ ...spec, tty: opts.tty, resources: specResources(rt, spec.resources) }, host, user))),
+      writeFile(join(bundle, 'runtime.json'), JSON.stringify(rt)),
+    ]);
+    this.runtimeById.set(spec.id, rt);
 
     try {
-      const pid = await this.runConmon(spec.id, bundle, opts);
+      const pid = await this.runConmon(rt, spec.id, bundle, opts);
       const conmonPid = Number((await readFile(join(bundle, 'conmon.pid'), 'utf8')).trim());
       return { pid, conmonPid };
     } catch (err) {
-      await this.runcCmd(['delete', '--force', spec.id]).catch(() => {});
+      await this.runtimeCmd(rt, ['delete', '--force', spec.id]).catch(() => {});
       await rm(bundle, { recursive: true, force: true }).catch(() => {});
+      this.runtimeById.delete(spec.id);
       if (err instanceof OciRuntimeError) {
-        throw new OciRuntimeError(err.runcMessage, exitCodeForRuncError(err.runcMessage, spec.args[0] ?? ''));
+        const target = await execTarget(rt.kind, err.runcMessage, spec.rootfs, spec.cwd, spec.args[0] ?? '');
+        const message = createFailure(rt.kind, err.runcMessage, target);
+        throw new OciRuntimeError(message, exitCodeForRuncError(message, spec.args[0] ?? ''));
       }
       throw err;
     }
   }
 
-  private conmonArgs(id: string, bundle: string, opts: ConmonCreateOptions): string[] {
+  private conmonArgs(rt: OciRuntime, id: string, bundle: string, opts: ConmonCreateOptions): string[] {
     const args = [
       '--api-version', '1',
       '--cid', id,
       '--cuuid', id,
       '--name', id,
-      '--runtime', this.runc,
+      '--runtime', rt.path,
       '--bundle', bundle,
       '--persist-dir', bundle, // conmon writes "oom" here when the kernel OOM-kills the container
       '--container-pidfile', join(bundle, 'pidfile'),
@@ -153,10 +177,10 @@ export class ConmonRuntime implements ContainerRuntime {
       // No fsync of the log before the exit file is written: it delayed every exit, and
       // Docker's json-file logs are not synced either (only a power loss tells them apart).
       '--no-sync-log',
-      '--runtime-arg', '--root', '--runtime-arg', this.runcRoot,
-      // With --log, runc's stderr carries only the bare error message, which conmon
+      ...runtimeArgs(rt),
+      // With --log, the runtime's stderr carries only the bare error message, which conmon
       // forwards on the sync pipe.
-      '--runtime-arg', '--log-format=json', '--runtime-arg', '--log', '--runtime-arg', join(bundle, 'runc.log'),
+      '--runtime-arg', '--log', '--runtime-arg', join(bundle, 'runtime.log'),
     ];
     // --log-opt max-size: conmon truncates the log once it would grow past it, which is
     // json-file's behaviour with its default max-file=1.
@@ -176,11 +200,11 @@ export class ConmonRuntime implements ContainerRuntime {
   // of berthd and shares no pipe that it needs with it, so the container outlives berthd.
   // The daemon reports on _OCI_SYNCPIPE (fd 3): {"data": pid} once `runc create` is done,
   // or {"data": -1, "message": runc's stderr} when it failed.
-  private runConmon(id: string, bundle: string, opts: ConmonCreateOptions): Promise<number> {
+  private runConmon(rt: OciRuntime, id: string, bundle: string, opts: ConmonCreateOptions): Promise<number> {
     return new Promise((resolve, reject) => {
       let child: SpawnedProcess;
       try {
-        child = posixSpawn(this.conmon, this.conmonArgs(id, bundle, opts), {
+        child = posixSpawn(this.conmon, this.conmonArgs(rt, id, bundle, opts), {
           cwd: bundle,
           stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
           env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' },
@@ -214,10 +238,10 @@ export class ConmonRuntime implements ContainerRuntime {
           if (exited !== null) settle(null, result.data);
           return;
         }
-        settle(new OciRuntimeError((result.message ?? 'runc create failed').trim(), 128));
+        settle(new OciRuntimeError((result.message ?? `${rt.name} create failed`).trim(), 128));
       };
       const timer = setTimeout(() => {
-        settle(new Error(`conmon for ${id}: no answer from runc create after ${this.createTimeout} ms`));
+        settle(new Error(`conmon for ${id}: no answer from ${rt.name} create after ${this.createTimeout} ms`));
         void this.killMonitor(id);
       }, this.createTimeout);
 
@@ -255,85 +279,76 @@ export class ConmonRuntime implements ContainerRuntime {
     });
   }
 
-  // ---- runc commands -------------------------------------------------------------------
+  // ---- runtime commands ----------------------------------------------------------------
 
-  private async runcCmd(args: string[]): Promise<string> {
-    const argv = ['--root', this.runcRoot, '--log-format', 'json', ...args];
+  // The runtime a container was created with; bundles older than runtime.json are runc's.
+  async runtimeOf(id: string): Promise<OciRuntime> {
+    const known = this.runtimeById.get(id);
+    if (known) return known;
+    let rt: OciRuntime | undefined;
+    try {
+      const saved = JSON.parse(await readFile(join(this.bundleDir(id), 'runtime.json'), 'utf8')) as OciRuntime;
+      if (typeof saved.path === 'string' && typeof saved.root === 'string' && (saved.kind === 'runc' || saved.kind === 'crun')) rt = { ...saved, args: saved.args ?? [] };
+    } catch {
+      /* no bundle, or one from before runtimes were selectable */
+    }
+    rt ??= this.runtimes.get('runc') ?? RuntimeTable.runcOnly(this.execRoot).default;
+    if (await stat(this.bundleDir(id)).then(() => true, () => false)) this.runtimeById.set(id, rt);
+    return rt;
+  }
+
+  private async runtimeCmd(rt: OciRuntime, args: string[]): Promise<string> {
+    const argv = [...rt.args, '--root', rt.root, '--log-format', 'json', ...args];
     let child: SpawnedProcess;
     try {
-      child = posixSpawn(this.runc, argv, { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = posixSpawn(rt.path, argv, { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (err) {
-      throw new RuncError(args[0] ?? '', `cannot run ${this.runc}: ${(err as Error).message}`);
+      throw new RuncError(args[0] ?? '', `cannot run ${rt.path}: ${(err as Error).message}`, rt.kind);
     }
     const [stdout, stderr, exit] = await Promise.all([readAll(child.pipes[1]), readAll(child.pipes[2]), child.exited]);
     if (exit.code === 0) return stdout;
     const how = exit.signal !== null ? `signal ${exit.signal}` : `exit status ${exit.code}`;
-    throw new RuncError(args[0] ?? '', runcErrorMessage(stderr) || `${this.runc} ${argv.join(' ')}: ${how}`);
+    throw new RuncError(args[0] ?? '', runtimeErrorMessage(stderr) || `${rt.path} ${argv.join(' ')}: ${how}`, rt.kind);
   }
 
+  private async cmd(id: string, args: string[]): Promise<string> {
+    return this.runtimeCmd(await this.runtimeOf(id), args);
+  }
+
+  // Started without spawning the runtime when its state allows (runtime-shortcuts.ts): a
+  // third of a start on this host; anything unusual and the runtime gives its own answer.
   async start(id: string): Promise<void> {
-    if (await this.startThroughFifo(id)) return;
-    await this.runcCmd(['start', id]);
-  }
-
-  // `runc start` does only this (libcontainer's exec()): runc init waits in open(O_WRONLY)
-  // on <state dir>/exec.fifo; given a reader it writes one byte and execs the user process,
-  // which closes the fifo (EOF); removing the fifo is what makes runc report 'running'.
-  // Doing it here saves spawning runc, a third of a start on this host. Anything unusual
-  // (no fifo, init gone, no byte) returns false, and `runc start` gives its own answer.
-  private async startThroughFifo(id: string): Promise<boolean> {
-    const dir = join(this.runcRoot, id);
-    const state = await readRuncState(dir);
-    if (state === null || state === 'absent' || (await initStatus(state)) !== 'alive') return false;
-    const fifo = join(dir, 'exec.fifo');
-    // The open blocks until init opens its end. Should init die first, runc polls its pid
-    // every 100 ms; so does this, and then unblocks the open with a writer of its own.
-    let opened = false;
-    const watchdog = setInterval(() => {
-      void initStatus(state).then(async (st) => {
-        if (opened || st === 'alive') return;
-        const w = await open(fifo, fsc.O_WRONLY | fsc.O_NONBLOCK).catch(() => null);
-        await w?.close();
-      });
-    }, 100);
-    let data: Buffer;
-    try {
-      const fh = await open(fifo, fsc.O_RDONLY);
-      opened = true;
-      try {
-        data = await fh.readFile();
-      } finally {
-        await fh.close();
-      }
-    } catch {
-      return false;
-    } finally {
-      clearInterval(watchdog);
-    }
-    if (data.length === 0) return false;
-    await unlink(fifo);
-    return true;
+    const rt = await this.runtimeOf(id);
+    if (await shortcutsFor(rt.kind).start(join(rt.root, id))) return;
+    await this.runtimeCmd(rt, ['start', id]);
   }
 
   async kill(id: string, signal: number, all = false): Promise<void> {
-    await this.runcCmd(all ? ['kill', '--all', id, String(signal)] : ['kill', id, String(signal)]);
+    await this.cmd(id, all ? ['kill', '--all', id, String(signal)] : ['kill', id, String(signal)]);
   }
 
   async pause(id: string): Promise<void> {
-    await this.runcCmd(['pause', id]);
+    await this.cmd(id, ['pause', id]);
   }
 
   async resume(id: string): Promise<void> {
-    await this.runcCmd(['resume', id]);
+    await this.cmd(id, ['resume', id]);
   }
 
-  // New cgroup limits for a live container; runc writes them in an order the kernel accepts
-  // (memory before or after memory+swap, as the new values need).
+  // New cgroup limits for a live container; the runtime writes them in an order the kernel
+  // accepts (memory before or after memory+swap, as the new values need).
   async update(id: string, resources: OciLinuxResources): Promise<void> {
+    const rt = await this.runtimeOf(id);
+    let lift = false;
+    if (rt.kind === 'crun') {
+      const split = liftedPidsLimit(resources);
+      if (split.lift && (await writePidsMax(this.bundleDir(id)))) ({ rest: resources, lift } = split);
+    }
+    if (lift && isEmptyUpdate(resources)) return;
     const file = join(this.bundleDir(id), 'update.json');
     await writeFile(file, JSON.stringify(resources));
     try {
-      await this.runcCmd(['update', '--resources', file, id]);
+      await this.runtimeCmd(rt, ['update', '--resources', file, id]);
     } finally {
       await rm(file, { force: true });
     }
@@ -341,26 +356,28 @@ export class ConmonRuntime implements ContainerRuntime {
 
   async state(id: string): Promise<RuncState | null> {
     try {
-      const out = JSON.parse(await this.runcCmd(['state', id])) as RuncState;
+      const out = JSON.parse(await this.cmd(id, ['state', id])) as RuncState;
       return { id: out.id, pid: out.pid, status: out.status, bundle: out.bundle };
     } catch (err) {
-      if (err instanceof RuncError && /does not exist/.test(err.runcMessage)) return null;
+      if (err instanceof RuncError && err.noSuchContainer) return null;
       throw err;
     }
   }
 
   async delete(id: string): Promise<void> {
     await this.init();
+    const rt = await this.runtimeOf(id);
     const exitFile = join(this.exitDir, id);
+    // A stopped container's cgroups and state go without a runtime process when its state allows.
     const [cleaned, exited] = await Promise.all([
-      this.deleteStopped(id),
+      shortcutsFor(rt.kind).deleteStopped(join(rt.root, id)),
       stat(exitFile).then(() => true, () => false),
     ]);
     if (!cleaned) {
       try {
-        await this.runcCmd(['delete', '--force', id]);
+        await this.runtimeCmd(rt, ['delete', '--force', id]);
       } catch (err) {
-        if (!(err instanceof RuncError && /does not exist/.test(err.runcMessage))) throw err;
+        if (!(err instanceof RuncError && err.noSuchContainer)) throw err;
       }
     }
     // conmon writes the exit file after the container is gone: let it finish so no exit
@@ -369,31 +386,7 @@ export class ConmonRuntime implements ContainerRuntime {
     if (!exited) await this.waitMonitorGone(id, 10_000);
     await Promise.all([rm(this.bundleDir(id), { recursive: true, force: true }), rm(exitFile, { force: true })]);
     this.reported.delete(id);
-  }
-
-  // `runc delete` of a stopped container (libcontainer's destroy()) removes its cgroups and
-  // its state dir, nothing more when it has a pid namespace of its own and no hooks. Done
-  // here it costs no runc process (a third of a `run --rm` on this host). True when runc has
-  // nothing left for this id; false when runc must do it (init alive, a cgroup still busy,
-  // hooks, a shared pid namespace, a state file this does not understand).
-  private async deleteStopped(id: string): Promise<boolean> {
-    const dir = join(this.runcRoot, id);
-    const state = await readRuncState(dir);
-    if (state === 'absent') return true;
-    if (state === null || (await initStatus(state)) === 'alive') return false;
-    const hooks = state.config?.hooks ?? {};
-    const ownPidNs = state.config?.namespaces?.some((n) => n.type === 'NEWPID' && !n.path) ?? false;
-    if (!ownPidNs || Object.values(hooks).some((h) => Array.isArray(h) && h.length > 0) || state.intel_rdt_path) return false;
-    const paths = Object.values(state.cgroup_paths ?? {});
-    if (!paths.every((p) => typeof p === 'string' && p.startsWith('/sys/fs/cgroup/'))) return false;
-    // rmdir only removes an empty cgroup: EBUSY (a process still there, a child cgroup)
-    // leaves the work to runc.
-    const removed = await Promise.all(
-      paths.map((p) => rmdir(p).then(() => true, (err: NodeJS.ErrnoException) => err.code === 'ENOENT')),
-    );
-    if (!removed.every(Boolean)) return false;
-    await rm(dir, { recursive: true, force: true });
-    return true;
+    this.runtimeById.delete(id);
   }
 
   // ---- conmon's files ------------------------------------------------------------------
@@ -512,57 +505,16 @@ export class ConmonRuntime implements ContainerRuntime {
 }
 
 
-// runc --log-format json writes one JSON object per line on stderr; the error is the last
-// "error"/"fatal" message.
-export function runcErrorMessage(stderr: string): string {
-  let msg = '';
-  for (const line of stderr.split('\n')) {
-    const t = line.trim();
-    if (!t) continue;
-    try {
-      const rec = JSON.parse(t) as { level?: string; msg?: string };
-      if (rec.msg && (rec.level === 'error' || rec.level === 'fatal')) msg = rec.msg;
-    } catch {
-      msg = t;
-    }
-  }
-  return msg;
+// No pids limit at all is what a new cgroup has: crun is not given a negative one, which it
+// would write as "-1" where cgroup v1 wants "max" (crun-quirks.ts).
+function specResources(rt: OciRuntime, resources: OciLinuxResources | undefined): OciLinuxResources | undefined {
+  return rt.kind === 'crun' && resources ? liftedPidsLimit(resources).rest : resources;
 }
 
-// The part of runc's <root>/<id>/state.json (libcontainer's State) the shortcuts above read;
-// 'absent' when runc has no such container, null when the file is unreadable.
-interface RuncStateFile {
-  init_process_pid?: number;
-  init_process_start?: number;
-  cgroup_paths?: Record<string, string>;
-  intel_rdt_path?: string;
-  config?: { hooks?: Record<string, unknown> | null; namespaces?: Array<{ type: string; path?: string }> };
-}
-
-async function readRuncState(dir: string): Promise<RuncStateFile | 'absent' | null> {
-  try {
-    const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as RuncStateFile;
-    return typeof state.init_process_pid === 'number' && typeof state.init_process_start === 'number' ? state : null;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return (await stat(dir).then(() => true, () => false)) ? null : 'absent';
-    return null;
-  }
-}
-
-// runc's own test (runType): init is gone when its pid is free, a zombie, dead, or now
-// names a process started at another time.
-async function initStatus(state: RuncStateFile): Promise<'alive' | 'gone'> {
-  try {
-    const st = await readFile(`/proc/${state.init_process_pid}/stat`, 'utf8');
-    // Fields after the command name, which may itself hold spaces and parentheses.
-    const fields = st.slice(st.lastIndexOf(')') + 2).split(' ');
-    const status = fields[0];
-    const startTime = Number(fields[19]);
-    return status === 'Z' || status === 'X' || status === 'x' || startTime !== state.init_process_start ? 'gone' : 'alive';
-  } catch {
-    return 'gone';
-  }
+// The runtime's global options as conmon passes them on: its daemon.json runtimeArgs, its
+// state root, and JSON errors in a log of their own (runtime-errors.ts reads them).
+export function runtimeArgs(rt: OciRuntime): string[] {
+  return [...rt.args, '--root', rt.root, '--log-format=json'].flatMap((a) => ['--runtime-arg', a]);
 }
 
 // A pid from a pidfile is only conmon's while /proc says so: pids get reused, and a zombie

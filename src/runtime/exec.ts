@@ -4,13 +4,16 @@ import { constants as fsc } from 'node:fs';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import type { AttachSession } from './types.js';
-import type { OciSpec } from './oci-spec.js';
+import { ociJson, type OciSpec } from './oci-spec.js';
 import { openAttachSession, type AttachStreams } from './attach.js';
 import { readBoundingCaps } from './capabilities.js';
 import { resolveUser } from './user.js';
 import { buildExecProcess, ociExecErrorMessage, type ConsoleSize } from './exec-process.js';
 import { BerthError, conflict, invalid } from '../util/errors.js';
-import type { ConmonRuntime } from './conmon-runtime.js';
+import { runtimeArgs, type ConmonRuntime } from './conmon-runtime.js';
+import type { OciRuntime } from './oci-runtimes.js';
+import { execFailure } from './runtime-errors.js';
+import { execTarget } from './exec-target.js';
 
 // `docker exec` on the runtime side: a second conmon per exec, in its exec mode, which runs
 // `runc exec --process <spec> --detach [--tty]` against the running container. runc joins
@@ -62,21 +65,20 @@ export interface ExecRuntime {
 }
 
 export interface ConmonExecOptions {
-  runcPath: string;
+  // The runtime (runc, crun) the container runs under, and so its execs.
+  runtimeOf(containerId: string): Promise<OciRuntime>;
   conmonPath: string;
-  runcRoot: string;
   sessionRoot: string; // one directory per exec: process.json, attach, ctl, pidfile, exit
   bundleDir(containerId: string): string; // the container's bundle (its config.json)
   startTimeoutMs?: number;
 }
 
-// Execs of the containers `rt` runs: same runc, conmon and runc state root; sessions in
+// Execs of the containers `rt` runs: same runtime, conmon and state root; sessions in
 // <execRoot>/execs, which like the rest of the exec root means nothing after a reboot.
 export function conmonExecRuntime(rt: ConmonRuntime, execRoot: string): ConmonExecRuntime {
   return new ConmonExecRuntime({
-    runcPath: rt.runc,
+    runtimeOf: (id) => rt.runtimeOf(id),
     conmonPath: rt.conmon,
-    runcRoot: rt.runcRoot,
     sessionRoot: join(execRoot, 'execs'),
     bundleDir: (id) => rt.bundleDir(id),
   });
@@ -114,27 +116,32 @@ export class ConmonExecRuntime implements ExecRuntime {
   async start(input: ExecStartInput, attach: AttachStreams | null): Promise<ExecProcess> {
     const spec = await this.containerSpec(input.containerId);
     const dir = this.sessionDir(input.execId);
-    const [user, bounding] = await Promise.all([
+    const [user, bounding, runtime] = await Promise.all([
       resolveUser(spec.root.path, input.user, input.groupAdd),
       input.privileged ? readBoundingCaps() : Promise.resolve([] as string[]),
+      this.o.runtimeOf(input.containerId),
       rm(dir, { recursive: true, force: true }).then(() => mkdir(dir, { recursive: true, mode: 0o700 })),
     ]);
     const proc = buildExecProcess(spec.process, input, user, bounding);
-    await writeFile(join(dir, 'process.json'), JSON.stringify(proc));
+    await writeFile(join(dir, 'process.json'), ociJson(proc));
     try {
-      return await this.runConmon(input, dir, attach);
+      return await this.runConmon(runtime, input, dir, attach);
     } catch (err) {
       await rm(dir, { recursive: true, force: true }).catch(() => {});
+      if (err instanceof ExecStartError && runtime.kind !== 'runc') {
+        const target = await execTarget(runtime.kind, err.runcMessage, spec.root.path, input.cwd, input.args[0] ?? '');
+        throw new ExecStartError(execFailure(runtime.kind, err.runcMessage, target));
+      }
       throw err;
     }
   }
 
-  private conmonArgs(input: ExecStartInput, dir: string, attach: boolean): string[] {
+  private conmonArgs(rt: OciRuntime, input: ExecStartInput, dir: string, attach: boolean): string[] {
     const args = [
       '--api-version', '1',
       '--cid', input.containerId,
       '--cuuid', input.execId,
-      '--runtime', this.o.runcPath,
+      '--runtime', rt.path,
       '--exec',
       '--exec-process-spec', join(dir, 'process.json'),
       // The attach socket, ctl fifo and pidfile go in the session directory.
@@ -147,9 +154,9 @@ export class ConmonExecRuntime implements ExecRuntime {
       '--log-path', 'none',
       '--log-level', 'error',
       '--no-sync-log',
-      '--runtime-arg', '--root', '--runtime-arg', this.o.runcRoot,
-      // runc's stderr then carries only the bare error message, which conmon forwards.
-      '--runtime-arg', '--log-format=json', '--runtime-arg', '--log', '--runtime-arg', join(dir, 'runc.log'),
+      ...runtimeArgs(rt),
+      // The runtime's stderr then carries only the bare error message, which conmon forwards.
+      '--runtime-arg', '--log', '--runtime-arg', join(dir, 'runtime.log'),
     ];
     if (attach) args.push('--exec-attach');
     if (input.tty) args.push('--terminal');
@@ -162,10 +169,10 @@ export class ConmonExecRuntime implements ExecRuntime {
   // conmon first waits on _OCI_STARTPIPE (a byte from us), says {"data": 0} on
   // _OCI_ATTACHPIPE once its attach socket listens, and runs runc only after a second byte
   // on the start pipe: we connect in between, so the first output has a reader.
-  private async runConmon(input: ExecStartInput, dir: string, attach: AttachStreams | null): Promise<ExecProcess> {
+  private async runConmon(rt: OciRuntime, input: ExecStartInput, dir: string, attach: AttachStreams | null): Promise<ExecProcess> {
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' };
     if (attach) Object.assign(env, { _OCI_STARTPIPE: '4', _OCI_ATTACHPIPE: '5' });
-    const child = spawn(this.o.conmonPath, this.conmonArgs(input, dir, attach !== null), {
+    const child = spawn(this.o.conmonPath, this.conmonArgs(rt, input, dir, attach !== null), {
       cwd: dir,
       stdio: attach ? ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'ignore', 'pipe', 'pipe'],
       env,
@@ -196,7 +203,7 @@ export class ConmonExecRuntime implements ExecRuntime {
       }
       const started = await sync.next();
       if (!started) throw await sync.failure(`conmon for exec ${input.execId} failed`);
-      if (started.data <= 0) throw new ExecStartError(started.message ?? 'runc exec failed');
+      if (started.data <= 0) throw new ExecStartError(started.message ?? `${rt.name} exec failed`);
       clearTimeout(timer);
       const exited = sync.next().then(
         async (m) => m?.data ?? (await readExitFile(join(dir, 'exit'))),

@@ -1,4 +1,4 @@
-import { access, readFile, stat } from 'node:fs/promises';
+import { access, readdir, readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { invalid } from '../util/errors.js';
@@ -11,7 +11,18 @@ import { parseDeviceCgroupRule, type CgroupSupport, type DeviceMapping, type Dev
 const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
 const readTrim = (p: string): Promise<string> => readFile(p, 'utf8').then((s) => s.trim(), () => '');
 
-export async function readCgroupSupport(root = '/sys/fs/cgroup'): Promise<CgroupSupport> {
+// cgroup v2 has memory.swap.max only with swap accounting, and never in the root cgroup:
+// asked of berthd's own cgroup, or of the root's children when berthd runs in the root
+// (moby asks its own cgroup only). Without it runc fails to write a swap limit, so
+// -m must then limit memory alone, with Docker's warning.
+async function swapAccountingV2(root: string, selfCgroup: string): Promise<boolean> {
+  const own = /^0::(\/.*)$/m.exec(await readTrim(selfCgroup))?.[1] ?? '/';
+  const dirs = own !== '/' ? [join(root, own)] : (await readdir(root, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => join(root, e.name));
+  for (const dir of dirs) if (await exists(join(dir, 'memory.swap.max'))) return true;
+  return false;
+}
+
+export async function readCgroupSupport(root = '/sys/fs/cgroup', selfCgroup = '/proc/self/cgroup'): Promise<CgroupSupport> {
   const ncpu = availableParallelism();
   const v2 = await exists(join(root, 'cgroup.controllers'));
   if (v2) {
@@ -20,7 +31,7 @@ export async function readCgroupSupport(root = '/sys/fs/cgroup'): Promise<Cgroup
     return {
       version: 2,
       memoryLimit: ctrls.has('memory'),
-      swapLimit: ctrls.has('memory'),
+      swapLimit: ctrls.has('memory') && (await swapAccountingV2(root, selfCgroup)),
       memoryReservation: ctrls.has('memory'),
       memorySwappiness: false,
       oomKillDisable: false,
@@ -111,7 +122,7 @@ export function checkUlimits(ulimits: Ulimit[] | null | undefined, host: HostLim
   for (const u of ulimits ?? []) {
     const max = host.hard[u.Name];
     if (max !== undefined && (u.Hard > max || u.Hard < 0)) {
-      throw invalid(`ulimit ${u.Name}: hard limit ${u.Hard} is above the host's hard limit ${max} (berthd cannot raise it without CAP_SYS_RESOURCE)`);
+      throw invalid(`ulimit ${u.Name}: hard limit ${u.Hard < 0 ? 'unlimited' : u.Hard} is above the host's hard limit ${max} (berthd cannot raise it without CAP_SYS_RESOURCE)`);
     }
   }
 }

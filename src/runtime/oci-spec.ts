@@ -37,6 +37,7 @@ export interface OciLinux {
   maskedPaths: string[];
   readonlyPaths: string[];
   sysctl?: Record<string, string>;
+  rootfsPropagation?: string;
 }
 export interface OciSpec {
   ociVersion: string;
@@ -55,6 +56,21 @@ export interface HostInfo {
   nofileLimit?: number;
   // Character and block devices of the host, for --privileged (see readHostDevices).
   devices?: OciDevice[];
+}
+
+// RLIM_INFINITY is 2^64-1, a uint64 for runc, beyond what a JS number holds exactly. Docker
+// sends --ulimit X=-1 as uint64(-1); berth keeps any negative rlimit (or the inexact float a
+// config.json read back parses to) in memory and writes the exact literal.
+const RLIM_INFINITY = '18446744073709551615';
+// A NUL cannot occur in any string of a spec (args, env and paths are C strings).
+const INFINITY_TOKEN = '\u0000rlim-infinity';
+
+// JSON of a spec (or an exec's process) as runc must read it.
+export function ociJson(value: unknown): string {
+  return JSON.stringify(value, function (this: { type?: unknown }, key: string, v: unknown) {
+    const unlimited = typeof this.type === 'string' && this.type.startsWith('RLIMIT_') && (key === 'hard' || key === 'soft') && typeof v === 'number' && (v < 0 || v >= 2 ** 64);
+    return unlimited ? INFINITY_TOKEN : v;
+  }).replaceAll(JSON.stringify(INFINITY_TOKEN), RLIM_INFINITY);
 }
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -212,6 +228,7 @@ export function buildSpec(input: SpecInput, host: HostInfo, user: ResolvedUser =
   };
   if (input.domainname) spec.domainname = input.domainname;
   if (input.sysctl && Object.keys(input.sysctl).length > 0) spec.linux.sysctl = { ...input.sysctl };
+  if (input.rootfsPropagation) spec.linux.rootfsPropagation = input.rootfsPropagation;
   return spec;
 }
 

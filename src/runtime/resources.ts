@@ -267,6 +267,8 @@ export function mergeUpdate(current: ResourceConfig, u: ResourceConfig): Resourc
   const set = c as Record<string, unknown>;
   for (const k of nonZero) if (u[k] !== undefined && u[k] !== 0 && u[k] !== '') set[k] = u[k];
   for (const k of notNull) if (u[k] !== undefined && u[k] !== null) set[k] = u[k];
+  // The update route takes 0 and any negative as "unlimited" and keeps it as 0.
+  if (u.PidsLimit !== undefined && u.PidsLimit !== null && u.PidsLimit <= 0) c.PidsLimit = 0;
   return c;
 }
 

@@ -43,6 +43,11 @@ export interface SpecInput {
   init?: string;
   // --sysctl: namespaced kernel parameters; runc checks which are allowed.
   sysctl?: Record<string, string>;
+  // linux.rootfsPropagation: 'shared' or 'rslave' when a bind asks for such propagation
+  // (src/volume/propagation.ts); unset for the runtime's default.
+  rootfsPropagation?: string;
+  // HostConfig.Runtime: the OCI runtime by its configured name; empty for the default.
+  runtime?: string;
 }
 
 export interface CreateOptions {

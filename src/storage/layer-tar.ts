@@ -1,4 +1,4 @@
-import { open, lstat, readdir, readlink } from 'node:fs/promises';
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -39,8 +39,16 @@ type EntryHeader = Partial<Header> & { name: string; pax?: Record<string, string
 const devMajor = (rdev: number): number => ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
 const devMinor = (rdev: number): number => (rdev & 0xff) | ((rdev >>> 12) & ~0xff);
 
+// The walk and the reads are synchronous, the event loop let go after every file chunk
+// and every ENTRY_SLICE entries: a thread-pool round trip per lstat
+// and per read cost several times the calls themselves on a loaded host.
+const READ_CHUNK = 1 << 20;
+const ENTRY_SLICE = 256;
+const yieldLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 class TarWriter {
   private readonly links = new Map<string, string>(); // dev:ino -> first name
+  private entries = 0;
 
   constructor(
     private readonly root: string,
@@ -53,13 +61,18 @@ class TarWriter {
   }
 
   private async walk(relDir: string): Promise<void> {
-    const names = (await readdir(relDir === '' ? this.root : `${this.root}/${relDir}`)).sort();
+    const names = readdirSync(relDir === '' ? this.root : `${this.root}/${relDir}`).sort();
     for (const name of names) {
       const rel = relDir === '' ? name : `${relDir}/${name}`;
       const path = `${this.root}/${rel}`;
       // Gone since readdir: a running container changed it; as tar does, go on.
-      const st = await lstat(path).catch(() => null);
-      if (!st) continue;
+      let st: Stats;
+      try {
+        st = lstatSync(path);
+      } catch {
+        continue;
+      }
+      if (++this.entries % ENTRY_SLICE === 0) await yieldLoop();
       await this.add(rel, path, st);
       if (st.isDirectory()) await this.walk(rel);
     }
@@ -88,7 +101,7 @@ class TarWriter {
       }
       return;
     }
-    if (st.isSymbolicLink()) return this.entry({ ...base, type: 'symlink', linkname: await readlink(path) });
+    if (st.isSymbolicLink()) return this.entry({ ...base, type: 'symlink', linkname: readlinkSync(path) });
     if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO()) {
       const type = st.isFIFO() ? 'fifo' : st.isBlockDevice() ? 'block-device' : 'character-device';
       return this.entry({ ...base, type, devmajor: devMajor(st.rdev), devminor: devMinor(st.rdev) });
@@ -117,20 +130,24 @@ class TarWriter {
     const size = h.size;
     const sink = this.pack.entry(h);
     async function* body(): AsyncGenerator<Buffer> {
-      const fh = await open(path, 'r').catch(() => null);
+      let fd: number | null = null;
+      try {
+        fd = openSync(path, 'r');
+      } catch {
+        // gone or unreadable: zeros, as below
+      }
       let sent = 0;
       try {
-        if (fh) {
-          const buf = Buffer.alloc(Math.min(size, 1 << 20));
-          while (sent < size) {
-            const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - sent), sent);
-            if (bytesRead === 0) break;
-            sent += bytesRead;
-            yield Buffer.from(buf.subarray(0, bytesRead));
-          }
+        while (fd !== null && sent < size) {
+          const buf = Buffer.allocUnsafe(Math.min(size - sent, READ_CHUNK));
+          const bytesRead = readSync(fd, buf, 0, buf.length, sent);
+          if (bytesRead === 0) break;
+          sent += bytesRead;
+          yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+          await yieldLoop();
         }
       } finally {
-        await fh?.close();
+        if (fd !== null) closeSync(fd);
       }
       while (sent < size) {
         const n = Math.min(size - sent, 1 << 16);

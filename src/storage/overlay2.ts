@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, readlink, realpath, rename, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -107,6 +107,8 @@ export class Overlay2Store implements LayerStore {
   // Parents of extractions in progress: garbage collection leaves them alone.
   private readonly pins = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<LayerInfo>>();
+  // Commits held back by callers (chain id -> what must settle first), see holdCommit.
+  private readonly holds = new Map<string, Set<Promise<unknown>>>();
 
   constructor(dataRoot: string) {
     const root = resolve(dataRoot);
@@ -135,18 +137,19 @@ export class Overlay2Store implements LayerStore {
     if (parentChainId !== null && !isDigest(parentChainId)) throw invalid(`invalid chain id ${JSON.stringify(parentChainId)}`);
     this.pin(parentChainId);
     try {
-      const parent = parentChainId === null ? null : await this.get(parentChainId);
-      if (parentChainId !== null && !parent) throw notFound(`layer ${parentChainId} does not exist`);
-      if (expectedDiffId === undefined) return await this.extract(tar, parent, undefined);
+      const chain = expectedDiffId === undefined ? null : chainId(parentChainId, expectedDiffId);
+      // A held layer may arrive before its parent: the parent is checked when it commits.
+      const parentKnown = parentChainId === null || (chain !== null && this.holds.has(chain)) || (await this.get(parentChainId)) !== null;
+      if (!parentKnown) throw notFound(`layer ${parentChainId} does not exist`);
+      if (chain === null) return await this.extract(tar, parentChainId, undefined);
       // The caller knows the diff id (from the image config): an existing layer is not
       // extracted again, and two pulls of one layer share one extraction.
-      const chain = chainId(parentChainId, expectedDiffId);
       const have = (await this.get(chain)) ?? this.inflight.get(chain);
       if (have) {
         await drain(tar);
         return await have;
       }
-      const job = this.extract(tar, parent, expectedDiffId);
+      const job = this.extract(tar, parentChainId, expectedDiffId);
       this.inflight.set(chain, job);
       try {
         return await job;
@@ -156,6 +159,22 @@ export class Overlay2Store implements LayerStore {
     } finally {
       this.unpin(parentChainId);
     }
+  }
+
+  // For a caller registering a stack of layers at once (pull): the layer with this chain id
+  // may be registered before its parent exists, and is extracted aside at once, but committed
+  // only after `until` resolves (its parent committed, its compressed blob verified). If
+  // `until` rejects, the extraction is thrown away and register fails with that error. The
+  // returned function lifts the hold; call it once the registration has settled.
+  holdCommit(chain: string, until: Promise<unknown>): () => void {
+    until.catch(() => {});
+    let set = this.holds.get(chain);
+    if (!set) this.holds.set(chain, (set = new Set()));
+    set.add(until);
+    return () => {
+      set.delete(until);
+      if (set.size === 0 && this.holds.get(chain) === set) this.holds.delete(chain);
+    };
   }
 
   async get(id: string): Promise<LayerInfo | null> {
@@ -283,7 +302,11 @@ export class Overlay2Store implements LayerStore {
     );
   }
 
-  async mountRw(id: string): Promise<string> {
+  // volatile: the upper dir is never synced, not even at unmount, where overlayfs would
+  // otherwise sync the whole filesystem under it (0.05-0.25 s on a busy host). For layers
+  // that must not outlive a crash anyway (a build's scratch layers): after one, the work
+  // dir refuses a second mount. Kernels before 5.10 mount without it.
+  async mountRw(id: string, opts: { volatile?: boolean } = {}): Promise<string> {
     this.checkId(id);
     return this.rwLock.run(id, async () => {
       await this.requireRw(id);
@@ -294,20 +317,29 @@ export class Overlay2Store implements LayerStore {
       const lower = (await readText(`${dir}/lower`)) ?? '';
       // index=off as Docker does: with the index on (a kernel default on some distros) an
       // upper dir remembers its lower dirs and refuses a mount after they change.
+      const more = opts.volatile ? ',volatile' : '';
+      const overlay = (data: string): void => {
+        try {
+          mount('overlay', merged, 'overlay', 0, data + more);
+        } catch (err) {
+          if (!more || (err as { code?: string }).code !== 'EINVAL') throw err;
+          mount('overlay', merged, 'overlay', 0, data);
+        }
+      };
       const abs = `lowerdir=${lower.split(':').map((l) => `${this.home}/${l}`).join(':')},upperdir=${dir}/diff,workdir=${dir}/work,index=off`;
-      if (abs.length <= mountDataMax) {
-        mount('overlay', merged, 'overlay', 0, abs);
+      if (abs.length + more.length <= mountDataMax) {
+        overlay(abs);
         return merged;
       }
       // Too deep for absolute paths: relative short links from the overlay2 dir, as Docker
       // does. chdir is process-wide, but the mount call is synchronous, so no other
       // JavaScript runs between the two chdirs; the rest of berth uses absolute paths.
       const rel = `lowerdir=${lower},upperdir=${id}/diff,workdir=${id}/work,index=off`;
-      if (rel.length > mountDataMax) throw invalid(`too many layers to mount for ${id}`);
+      if (rel.length + more.length > mountDataMax) throw invalid(`too many layers to mount for ${id}`);
       const cwd = process.cwd();
       process.chdir(this.home);
       try {
-        mount('overlay', merged, 'overlay', 0, rel);
+        overlay(rel);
       } finally {
         process.chdir(cwd);
       }
@@ -376,6 +408,42 @@ export class Overlay2Store implements LayerStore {
     return upperDirTar(upper);
   }
 
+  // The rw layer's changes as a read-only layer on the one it was made on. Its upper dir
+  // becomes the layer's diff (moved, not archived and extracted again: containerd's
+  // overlay snapshotter commits the same way); the tar is only made to compute the diff
+  // ID. Callers make sure nothing has it mounted or changes it meanwhile.
+  async commitRw(id: string): Promise<LayerInfo> {
+    const hash = createHash('sha256');
+    for await (const chunk of await this.rwDiffTar(id)) hash.update(chunk as Buffer);
+    return this.adoptRw(id, `sha256:${hash.digest('hex')}`);
+  }
+
+  // commitRw's move, for a diff ID the caller took from upperDirTar of the upper dir. The
+  // rw layer is left with an empty upper dir.
+  protected async adoptRw(id: string, diffId: string): Promise<LayerInfo> {
+    this.checkId(id);
+    if (!isDigest(diffId)) throw invalid(`invalid diff id ${JSON.stringify(diffId)}`);
+    return this.rwLock.run(id, async () => {
+      await this.requireRw(id);
+      const dir = `${this.home}/${id}`;
+      if (await isMountedOver(`${dir}/merged`)) throw conflict(`rw layer for ${id} is mounted`);
+      const parentChainId = (await readText(`${this.mountDb}/${id}/parent`)) || null;
+      this.pin(parentChainId);
+      const tmp = `${this.home}/${tmpName()}`;
+      let handedOver = false;
+      try {
+        await mkdir(tmp);
+        await rename(`${dir}/diff`, `${tmp}/diff`);
+        await Promise.all([mkdir(`${dir}/diff`), mkdir(`${tmp}/work`)]);
+        handedOver = true;
+        return await this.install(tmp, parentChainId, diffId);
+      } finally {
+        if (!handedOver) await rm(tmp, { recursive: true, force: true });
+        this.unpin(parentChainId);
+      }
+    });
+  }
+
   // --- internals ---
 
   private pin(id: string | null): void {
@@ -401,9 +469,9 @@ export class Overlay2Store implements LayerStore {
     return (await readdir(this.mountDb)).filter((n) => !n.startsWith(tmpPrefix));
   }
 
-  private async extract(tar: Readable, parent: LayerInfo | null, expectedDiffId: string | undefined): Promise<LayerInfo> {
+  private async extract(tar: Readable, parentChainId: string | null, expectedDiffId: string | undefined): Promise<LayerInfo> {
     const tmp = `${this.home}/${tmpName()}`;
-    let committed = false;
+    let handedOver = false;
     try {
       await mkdir(`${tmp}/diff`, { recursive: true });
       await mkdir(`${tmp}/work`);
@@ -411,12 +479,25 @@ export class Overlay2Store implements LayerStore {
       if (expectedDiffId !== undefined && diffId !== expectedDiffId) {
         throw invalid(`layer digest mismatch: expected ${expectedDiffId}, got ${diffId}`);
       }
-      const chain = chainId(parent?.chainId ?? null, diffId);
-      const size = await diskUsage(`${tmp}/diff`);
+      handedOver = true;
+      return await this.install(tmp, parentChainId, diffId);
+    } finally {
+      if (!handedOver) await removeTree(tmp);
+    }
+  }
+
+  // A layer dir made aside (tmp, with diff/ and work/) becomes layer diffId on
+  // parentChainId, or goes when that layer exists already: tmp is gone either way.
+  private async install(tmp: string, parentChainId: string | null, diffId: string): Promise<LayerInfo> {
+    let committed = false;
+    try {
+      const chain = chainId(parentChainId, diffId);
+      const [size] = await Promise.all([diskUsage(`${tmp}/diff`), ...(this.holds.get(chain) ?? [])]);
       return await this.commitLock.exclusive(async () => {
         const have = await this.get(chain);
         if (have) return have;
-        if (parent && !(await this.get(parent.chainId))) throw notFound(`layer ${parent.chainId} does not exist`);
+        const parent = parentChainId === null ? null : await this.get(parentChainId);
+        if (parentChainId !== null && !parent) throw notFound(`layer ${parentChainId} does not exist`);
         const cacheId = newId();
         const linkId = newLinkId();
         await writeFile(`${tmp}/link`, linkId);

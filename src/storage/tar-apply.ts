@@ -16,10 +16,11 @@ import { rm } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import type { Header } from 'tar-stream';
 import { invalid, systemError } from '../util/errors.js';
+import { FileWriter } from './file-writer.js';
+import { decompressedTar } from './layer-decompress.js';
 import { cleanEntryName, resolveInRoot } from './path-safety.js';
 import { S_IFBLK, S_IFCHR, S_IFIFO, lsetxattr, mknod } from './syscalls.js';
 
@@ -63,41 +64,12 @@ interface EntryStream extends AsyncIterable<unknown> {
   resume(): unknown;
 }
 
+// Files from this size on are written asynchronously (see writeFile).
+const bigFile = 1 << 20;
 const whiteoutPrefix = '.wh.';
 const whiteoutMetaPrefix = '.wh..wh.';
 const opaqueMarker = '.wh..wh..opq';
 const xattrPaxPrefix = 'SCHILY.xattr.';
-
-// Decompresses gzip transparently (sniffed by magic bytes, as Docker's DecompressStream
-// does); anything else is taken as a plain tar. Other compressions fail clearly.
-async function* decompressed(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  const it = src[Symbol.asyncIterator]();
-  let head = Buffer.alloc(0);
-  while (head.length < 6) {
-    const r = await it.next();
-    if (r.done) break;
-    head = Buffer.concat([head, r.value]);
-  }
-  async function* all(): AsyncGenerator<Buffer> {
-    if (head.length > 0) yield head;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value;
-    }
-  }
-  if (head[0] === 0x1f && head[1] === 0x8b) {
-    const gunzip = createGunzip();
-    const feeding = pipeline(all(), gunzip).catch((err: unknown) => gunzip.destroy(err as Error));
-    for await (const chunk of gunzip) yield chunk as Buffer;
-    await feeding;
-    return;
-  }
-  if (head.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) throw invalid('zstd-compressed layers are not supported');
-  if (head.subarray(0, 3).toString('latin1') === 'BZh') throw invalid('bzip2-compressed layers are not supported');
-  if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) throw invalid('xz-compressed layers are not supported');
-  yield* all();
-}
 
 export async function applyLayerTar(input: Readable | AsyncIterable<Buffer>, root: string, opts: ApplyOptions = {}): Promise<ApplyResult> {
   const hash = createHash('sha256');
@@ -119,7 +91,7 @@ export async function applyLayerTar(input: Readable | AsyncIterable<Buffer>, roo
   });
   await pipeline(
     input,
-    decompressed,
+    decompressedTar,
     async function* (src: AsyncIterable<Buffer>) {
       for await (const chunk of src) {
         hash.update(chunk);
@@ -303,9 +275,23 @@ class Applier {
     const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW;
     const fd = openSync(path, flags, 0o600);
     try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        let off = 0;
-        while (off < chunk.length) off += writeSync(fd, chunk, off);
+      if ((h.size ?? 0) >= bigFile) {
+        // Big files go through the thread pool (file-writer.ts): the event loop keeps
+        // parsing, hashing and decompressing meanwhile.
+        const out = new FileWriter(fd);
+        try {
+          for await (const chunk of stream as AsyncIterable<Buffer>) await out.write(chunk);
+        } catch (err) {
+          // No write may still be running when the fd is closed.
+          await out.finish().catch(() => {});
+          throw err;
+        }
+        await out.finish();
+      } else {
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          let off = 0;
+          while (off < chunk.length) off += writeSync(fd, chunk, off);
+        }
       }
     } finally {
       closeSync(fd);

@@ -25,6 +25,7 @@ import { FUNCS, FUNC_NAMES, HEADER_FUNCS } from './go-template/funcs.js';
 import { parse } from './go-template/parser.js';
 
 export { TemplateError, type TemplatePhase } from './go-template/errors.js';
+export { asGoMap, asGoStruct } from './go-template/values.js';
 export { alignTabs, displayWidth, tabwriter, type TabwriterOptions } from './go-template/tabwriter.js';
 
 export interface TemplateOptions {

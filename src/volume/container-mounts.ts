@@ -33,8 +33,9 @@ const duplicate = (dest: string): Error => invalid(`Duplicate mount point: ${des
 
 // Joins volumes and host paths to containers: resolved once at create (moby's
 // registerMountPoints + createContainerVolumesOS), turned into OCI mounts at each start.
-// Nothing here mounts anything: runc makes every mount inside the container's own mount
-// namespace, after the rootfs is ready and before pivot_root, so the host never sees them.
+// runc makes every mount inside the container's own mount namespace, after the rootfs is
+// ready and before pivot_root, so the host never sees them; only a volume with its own
+// filesystem (local driver -o type=,device=) is mounted on the host, at its _data.
 export class ContainerMounts {
   constructor(private readonly volumes: VolumeService, private readonly events: EventBus) {}
 
@@ -89,7 +90,7 @@ export class ContainerMounts {
 
       const anonymous = [...new Set(req.anonymous.map(cleanPath))].filter((d) => !points.has(d) && !tmpfsDests.has(d));
       for (const dest of anonymous) validateDestination(dest);
-      const copies = pending.filter((c) => c.copy && !this.volumes.deviceMount(c.mp.Name));
+      const copies = pending.filter((c) => c.copy);
       if (anonymous.length > 0 || copies.length > 0) {
         await ctx.withRootfs(async (rootfs) => {
           for (const dest of anonymous) {
@@ -103,7 +104,15 @@ export class ContainerMounts {
             points.set(dest, mp);
             copies.push({ mp, copy: true });
           }
-          for (const { mp } of copies) await copyImageContent(rootfs, mp.Destination, this.volumes.dataPath(mp.Name));
+          // A volume with its own filesystem is mounted for the copy (moby's populateVolume).
+          for (const { mp } of copies) {
+            const dir = await this.volumes.activate(mp.Name, id);
+            try {
+              await copyImageContent(rootfs, mp.Destination, dir);
+            } finally {
+              await this.volumes.deactivate(mp.Name, id);
+            }
+          }
         });
       }
     } catch (err) {
@@ -157,12 +166,7 @@ export class ContainerMounts {
       }
       if (mp.Type === 'volume') {
         if (!this.volumes.has(mp.Name)) throw new BerthError('NotFound', `get ${mp.Name}: no such volume`);
-        const dev = this.volumes.deviceMount(mp.Name);
-        if (dev) {
-          out.push({ destination: mp.Destination, type: dev.type, source: dev.device, options: [...dev.options, ...(mp.RW ? [] : ['ro'])] });
-        } else {
-          out.push(bindMount(this.volumes.dataPath(mp.Name), mp));
-        }
+        out.push(bindMount(await this.volumes.activate(mp.Name, id), mp));
         this.events.emit('volume', 'mount', mp.Name, { driver: mp.Driver, container: id, destination: mp.Destination, 'read/write': String(mp.RW), propagation: mp.Propagation });
         continue;
       }
@@ -180,20 +184,36 @@ export class ContainerMounts {
     return sortMounts(out);
   }
 
+  // After a start that failed, or an exit: volumes mounted for the container are let go of,
+  // each with the unmount event Docker sends at a container's cleanup.
+  async stopped(id: string, points: readonly StoredMountPoint[] | undefined): Promise<void> {
+    for (const mp of points ?? []) {
+      if (mp.Type !== 'volume') continue;
+      await this.volumes.deactivate(mp.Name, id);
+      this.events.emit('volume', 'unmount', mp.Name, { driver: mp.Driver, container: id });
+    }
+  }
+
   // At remove: the container lets go of its volumes; with -v its anonymous ones go too,
   // unless another container still uses them.
   async release(id: string, points: readonly StoredMountPoint[] | undefined, removeAnonymous: boolean): Promise<void> {
     for (const mp of points ?? []) {
       if (mp.Type !== 'volume') continue;
+      await this.volumes.deactivate(mp.Name, id);
       this.volumes.releaseRef(mp.Name, id);
       if (!removeAnonymous || !mp.Anonymous) continue;
       await this.volumes.remove(mp.Name, { force: true }).catch(() => {});
     }
   }
 
-  // At start-up: the references of containers read from disk.
-  restore(id: string, points: readonly StoredMountPoint[] | undefined): void {
-    for (const mp of points ?? []) if (mp.Type === 'volume' && this.volumes.has(mp.Name)) this.volumes.addRef(mp.Name, id);
+  // At start-up: the references of containers read from disk, and the volume mounts of
+  // those that kept running.
+  restore(id: string, points: readonly StoredMountPoint[] | undefined, running: boolean): void {
+    for (const mp of points ?? []) {
+      if (mp.Type !== 'volume' || !this.volumes.has(mp.Name)) continue;
+      this.volumes.addRef(mp.Name, id);
+      if (running) this.volumes.markActive(mp.Name, id);
+    }
   }
 }
 

@@ -21,8 +21,8 @@ export function validateLocalOptions(opts: Record<string, string> | null | undef
   }
 }
 
-// The mount a volume with type/device options needs. berth never mounts it on the host:
-// it goes into the OCI spec, so runc makes it inside the container's mount namespace.
+// The mount a volume with type/device options needs: made at its _data while containers
+// run with it (VolumeService.activate), and bound into them from there.
 export function deviceMount(opts: Record<string, string> | null | undefined): DeviceMount | null {
   if (!opts || (!opts.type && !opts.device)) return null;
   return {

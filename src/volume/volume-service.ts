@@ -5,6 +5,8 @@ import { diskUsage } from '../storage/disk-usage.js';
 import { VolumeStore, type StoredVolume } from './volume-store.js';
 import { validateVolumeName } from './volume-names.js';
 import { deviceMount, validateLocalOptions } from './local-options.js';
+import { mountDevice, unmountDevice } from './device-mount.js';
+import { isMountPoint } from '../storage/mounts.js';
 import { LIST_FILTERS, PRUNE_FILTERS, pruneFilters, validateFilters, volumeMatches, type Filters } from './volume-filters.js';
 import { ANONYMOUS_LABEL, type DeviceMount, type Volume } from './types.js';
 
@@ -20,6 +22,10 @@ export interface PruneReport {
   SpaceReclaimed: number;
 }
 
+// dockerd answers with Go maps, whose JSON has its keys sorted.
+const sortedMap = (m: Record<string, string> | null | undefined): Record<string, string> | null =>
+  m ? Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : null;
+
 const nowRfc3339 = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 // Only the local driver exists here; moby's answer for a plugin it cannot find.
@@ -34,6 +40,9 @@ export class VolumeService {
   private readonly store: VolumeStore;
   private readonly volumes = new Map<string, StoredVolume>();
   private readonly refs = new Map<string, Set<string>>();
+  // Running containers of each volume whose own filesystem is mounted at _data (moby's
+  // local driver active count): mounted for the first, unmounted after the last.
+  private readonly active = new Map<string, Set<string>>();
   // Names being created or removed right now: a second create waits for the first.
   private readonly busy = new Map<string, Promise<unknown>>();
   private pruning = false;
@@ -72,7 +81,7 @@ export class VolumeService {
       const existing = this.volumes.get(volName);
       if (existing) return existing;
       const labels = anonymous ? { ...(opts.labels ?? {}), [ANONYMOUS_LABEL]: '' } : opts.labels ?? null;
-      const stored: StoredVolume = { Name: volName, Driver: 'local', CreatedAt: nowRfc3339(), Labels: labels, Options: opts.options ?? null };
+      const stored: StoredVolume = { Name: volName, Driver: 'local', CreatedAt: nowRfc3339(), Labels: sortedMap(labels), Options: sortedMap(opts.options) };
       await this.store.create(stored);
       this.volumes.set(volName, stored);
       this.deps.events.emit('volume', 'create', volName, { driver: 'local' });
@@ -112,6 +121,42 @@ export class VolumeService {
 
   dataPath(name: string): string {
     return this.store.dataPath(name);
+  }
+
+  // ---- mounting ---------------------------------------------------------------------
+
+  // The host path a container binds. A volume with type/device options has its filesystem
+  // mounted there once for all the containers that run with it, so they share it (a tmpfs
+  // volume too) and the host sees it at Mountpoint, as with Docker.
+  async activate(name: string, containerId: string): Promise<string> {
+    return this.serial(name, async () => {
+      const path = this.dataPath(name);
+      const dev = this.deviceMount(name);
+      if (!dev) return path;
+      let users = this.active.get(name);
+      // Mounted with no user known: left by a berthd that stopped while it ran (moby's restoreIfMounted).
+      if (!users && !(await isMountPoint(path))) mountDevice(dev, path);
+      if (!users) this.active.set(name, (users = new Set()));
+      users.add(containerId);
+      return path;
+    });
+  }
+
+  async deactivate(name: string, containerId: string): Promise<void> {
+    await this.serial(name, async () => {
+      const users = this.active.get(name);
+      if (!users?.delete(containerId) || users.size > 0) return;
+      this.active.delete(name);
+      unmountDevice(this.dataPath(name));
+    });
+  }
+
+  // At start-up: a container that kept running holds its volume's mount still.
+  markActive(name: string, containerId: string): void {
+    if (!this.volumes.has(name) || !this.deviceMount(name)) return;
+    let users = this.active.get(name);
+    if (!users) this.active.set(name, (users = new Set()));
+    users.add(containerId);
   }
 
   isAnonymous(name: string): boolean {

@@ -86,7 +86,10 @@ export class TestDaemon {
     }
     await killProcessesMentioning(this.dir);
     try {
-      execFileSync('sh', ['-c', `for c in $(runc --root ${this.execRoot}/runc list -q 2>/dev/null); do runc --root ${this.execRoot}/runc delete -f $c; done`], { stdio: 'ignore' });
+      // Both runtimes berthd may have used (src/runtime/oci-runtimes.ts runtimeRoot).
+      const roots = [['runc', `${this.execRoot}/runc`], ['crun', `${this.execRoot}/runtime-crun`]];
+      const script = roots.map(([rt, root]) => `for c in $(${rt} --root ${root} list -q 2>/dev/null); do ${rt} --root ${root} delete -f $c; done`).join('; ');
+      execFileSync('sh', ['-c', script], { stdio: 'ignore' });
     } catch {
       /* nothing to delete */
     }

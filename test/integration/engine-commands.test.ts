@@ -73,11 +73,13 @@ test('create, start -a, wait, kill -s, ps flags and filters', async () => {
 });
 
 test('logs: --tail, -t, --since, -f ends when the container stops', async () => {
-  const r = await d.run(['run', '-d', '--name', 'lg', 'busybox', 'sh', '-c', 'for i in 1 2 3 4 5; do echo line$i; done; echo err >&2; sleep 1; echo last']);
+  // "last" waits for /go, made once the first lines were checked (no timing involved).
+  const r = await d.run(['run', '-d', '--name', 'lg', 'busybox', 'sh', '-c', 'for i in 1 2 3 4 5; do echo line$i; done; echo err >&2; until [ -e /go ]; do sleep 0.1; done; echo last']);
   assert.equal(r.code, 0, r.stderr);
-  const all = await until(() => d.run(['logs', 'lg']), (x) => x.stdout.includes('line5'));
+  const all = await until(() => d.run(['logs', 'lg']), (x) => x.stdout.includes('line5') && x.stderr.includes('err'));
   assert.equal(all.stdout, 'line1\nline2\nline3\nline4\nline5\n');
   assert.equal(all.stderr, 'err\n');
+  assert.equal((await d.run(['exec', 'lg', 'touch', '/go'])).code, 0);
   // -f follows until the container stops, then ends by itself.
   const follow = await d.run(['logs', '-f', 'lg']);
   assert.equal(follow.code, 0);

@@ -145,3 +145,24 @@ test('after berthd is killed: an always container whose process died meanwhile r
   const resting = await inspect('resting');
   assert.equal(resting.State.Status, 'exited');
 });
+
+test('a retry count with a policy other than on-failure is refused as moby words it, on run and update', async () => {
+  const onlyOnFailure = "invalid restart policy: maximum retry count can only be used with 'on-failure'";
+  for (const cli of ['berth', 'docker'] as const) {
+    const always = await d.run(['run', '-d', '--restart', 'always:3', 'busybox', 'true'], { cli });
+    assert.equal(always.code, 125);
+    assert.match(always.stderr, new RegExp(`Error response from daemon: ${onlyOnFailure}\n`));
+    const negative = await d.run(['create', '--restart', 'on-failure:-1', 'busybox', 'true'], { cli });
+    assert.notEqual(negative.code, 0);
+    assert.match(negative.stderr, /invalid restart policy: maximum retry count cannot be negative/);
+  }
+  await run(['--name', 'upd', 'busybox', 'sleep', '300']);
+  const upd = await d.run(['update', '--restart', 'unless-stopped:2', 'upd'], { cli: 'docker' });
+  assert.equal(upd.code, 1);
+  assert.match(upd.stderr, new RegExp(onlyOnFailure));
+  assert.equal((await d.run(['update', '--restart', 'on-failure:2', 'upd'], { cli: 'docker' })).code, 0);
+  assert.equal((await d.run(['inspect', '-f', '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', 'upd'])).stdout.trim(), 'on-failure:2');
+  assert.equal((await d.run(['rm', '-f', 'upd'])).code, 0);
+  // Nothing was created by the refused requests.
+  assert.equal((await d.run(['ps', '-aq', '-f', 'status=created'])).stdout.trim(), '');
+});

@@ -8,11 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ConmonRuntime, OciRuntimeError, type ConmonCreateOptions } from '../../src/runtime/conmon-runtime.js';
+import { setUpRuntimes } from '../../src/runtime/oci-runtimes.js';
 import { readLog } from '../../src/runtime/log-reader.js';
 import { readBoundingCaps } from '../../src/runtime/capabilities.js';
 import type { ExitInfo, SpecInput } from '../../src/runtime/types.js';
 
-// Real containers through conmon and runc on a busybox rootfs. Needs root.
+// Real containers through conmon and the runtime berthd would default to here (crun where it
+// works, else runc) on a busybox rootfs. Needs root.
 const skip = process.getuid?.() !== 0 ? 'needs root' : false;
 
 let tmp = '';
@@ -37,7 +39,7 @@ before(async () => {
   rootfs = join(tmp, 'rootfs');
   execRoot = join(tmp, 'exec');
   await makeBusyboxRootfs(rootfs);
-  rt = new ConmonRuntime({ execRoot });
+  rt = new ConmonRuntime({ execRoot, runtimes: await setUpRuntimes({ execRoot, cgroupParent, runtimes: {}, log: () => {} }) });
 });
 
 after(async () => {
@@ -329,7 +331,7 @@ test('a session whose output stream is destroyed does not hold the container up'
 // Which of runc's traces of a container are on disk: its state dir and its cgroups.
 async function runcTraces(id: string): Promise<string[]> {
   const found: string[] = [];
-  if (await stat(join(execRoot, 'runc', id)).then(() => true, () => false)) found.push('state');
+  if (await stat(join(rt.runtimes.default.root, id)).then(() => true, () => false)) found.push('state');
   for (const h of await readdir('/sys/fs/cgroup')) {
     if (await stat(join('/sys/fs/cgroup', h, cgroupParent, id)).then(() => true, () => false)) found.push(h);
   }
@@ -344,7 +346,7 @@ test('start and delete without spawning runc leave runc nothing of the container
   const session = await rt.attach(s.id, { stdin: false, stdout: true, stderr: false });
   const exited = exitOf(s.id);
   await rt.start(s.id);
-  await assert.rejects(stat(join(execRoot, 'runc', s.id, 'exec.fifo')), { code: 'ENOENT' }, 'runc reports it as started');
+  await assert.rejects(stat(join(rt.runtimes.default.root, s.id, 'exec.fifo')), { code: 'ENOENT' }, 'the runtime reports it as started');
   assert.equal(await readAll(session.stdout), 'ran\n');
   assert.equal((await exited).exitCode, 0);
   assert.equal((await rt.state(s.id))?.status, 'stopped');

@@ -136,6 +136,10 @@ test('update changes the limits of a running container, and inspect shows them',
   assert.notEqual(big.code, 0);
   assert.match(big.stderr, new RegExp(`Cannot update container ${id}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time`));
   assert.equal(await cat('memory', id, 'memory.limit_in_bytes'), String(100 * MB));
+  // --pids-limit -1 (or 0) lifts the limit; inspect shows 0 as dockerd keeps it.
+  assert.equal((await d.docker(['update', '--pids-limit', '-1', id])).code, 0);
+  assert.equal(await cat('pids', id, 'pids.max'), 'max');
+  assert.equal((await inspect(id)).HostConfig.PidsLimit, 0);
   // A stopped container keeps the new values for its next start.
   await ok(['stop', '-t', '0', id]);
   await ok(['update', '--memory', '80m', '--memory-swap', '160m', id]);
@@ -152,6 +156,16 @@ test('--pids-limit stops forks; --ulimit nofile=1024:2048 is what ulimit says in
   assert.equal(await ok(['run', '--rm', '--ulimit', 'nofile=1024:2048', 'busybox', 'sh', '-c', 'ulimit -n; ulimit -Hn']), '1024\n2048\n');
   const k = await d.docker(['run', '--rm', '--ulimit', 'nofile=1024:2048', 'busybox', 'sh', '-c', 'ulimit -n; ulimit -Hn']);
   assert.equal(k.stdout, '1024\n2048\n');
+  // -1 is unlimited (RLIM_INFINITY), in the container and in an exec into it.
+  const id = (await ok(['run', '-d', '--ulimit', 'core=-1', 'busybox', 'sleep', '600'])).trim();
+  try {
+    assert.equal(await ok(['exec', id, 'sh', '-c', 'ulimit -c; ulimit -Hc']), 'unlimited\nunlimited\n');
+    assert.deepEqual((await inspect(id)).HostConfig.Ulimits, [{ Name: 'core', Hard: -1, Soft: -1 }]);
+  } finally {
+    await d.run(['rm', '-f', id]);
+  }
+  const kc = await d.docker(['run', '--rm', '--ulimit', 'core=-1', 'busybox', 'sh', '-c', 'ulimit -c']);
+  assert.equal(kc.stdout, 'unlimited\n', kc.stderr);
 });
 
 test('--device-read-bps holds dd near the limit on a loop device', async (t) => {
@@ -175,6 +189,17 @@ test('--device-read-bps holds dd near the limit on a loop device', async (t) => 
   const m = /(\d+)m ([\d.]+)s/.exec(report ?? '');
   const secs = Number(m?.[1]) * 60 + Number(m?.[2]);
   assert.ok(secs >= 2.5 && secs < 6, report);
+  // The tutorial's second experiment, through the docker CLI: 100 reads a second, 200 reads of 1k.
+  const k = await d.docker([
+    'run', '--rm', '--device', `${loop}:/dev/xvda`, '--device-read-iops', `${loop}:100`, 'busybox', 'sh', '-c',
+    'cat /sys/fs/cgroup/blkio/blkio.throttle.read_iops_device; time dd iflag=direct if=/dev/xvda of=/dev/null bs=1k count=200 2>&1 | grep real',
+  ]);
+  assert.equal(k.code, 0, k.stderr);
+  const [iopsRule, iopsReport] = k.stdout.trim().split('\n');
+  assert.match(iopsRule!, /^\d+:\d+ 100$/);
+  const mi = /(\d+)m ([\d.]+)s/.exec(iopsReport ?? '');
+  const iopsSecs = Number(mi?.[1]) * 60 + Number(mi?.[2]);
+  assert.ok(iopsSecs >= 1.5 && iopsSecs < 5, iopsReport);
 });
 
 // ---- the stress experiments ---------------------------------------------------------------
@@ -215,7 +240,10 @@ async function untilRunning(id: string): Promise<void> {
 test('stress: --cpus 1.5 with --cpu 3 uses 1.5 CPUs', async (t) => {
   if (NCPU < 2) return t.skip('needs 2 CPUs');
   await buildStress();
-  const id = await runDetached(['--cpus', '1.5', 'stress', '--cpu', '3']);
+  // As the tutorial types it, through the real docker CLI.
+  const k = await d.docker(['run', '-d', '--cpus', '1.5', 'stress', '--cpu', '3']);
+  assert.equal(k.code, 0, k.stderr);
+  const id = k.stdout.trim();
   t.after(() => d.run(['rm', '-f', id]));
   await untilRunning(id);
   const { rates, othersCpus } = await cpuRate([id], 3000);
@@ -242,7 +270,9 @@ test('stress: --cpuset-cpus=0 keeps all work on CPU 0; -c 512 gets half of a def
   await ok(['rm', '-f', pinned]);
   // Two busy containers on one core: CPU time splits by their shares, 1024 : 512.
   const full = await runDetached(['--cpuset-cpus=0', 'stress', '--cpu', '1']);
-  const half = await runDetached(['--cpuset-cpus=0', '-c', '512', 'stress', '--cpu', '1']);
+  const k = await d.docker(['run', '-d', '--cpuset-cpus=0', '-c', '512', 'stress', '--cpu', '1']);
+  assert.equal(k.code, 0, k.stderr);
+  const half = k.stdout.trim();
   t.after(() => d.run(['rm', '-f', full, half]));
   await Promise.all([untilRunning(full), untilRunning(half)]);
   const { rates } = await cpuRate([full, half], 3000);
@@ -252,7 +282,7 @@ test('stress: --cpuset-cpus=0 keeps all work on CPU 0; -c 512 gets half of a def
 
 test('stress: -m 64m with --vm-bytes 100M is OOM-killed, a smaller one keeps running', async (t) => {
   await buildStress();
-  const r = await d.run(['run', '--name', 'vm100', '-m', '64m', 'stress', '--vm', '1', '--vm-bytes', '100M', '--vm-hang', '0']);
+  const r = await d.docker(['run', '--name', 'vm100', '-m', '64m', 'stress', '--vm', '1', '--vm-bytes', '100M', '--vm-hang', '0']);
   t.after(() => d.run(['rm', '-f', 'vm100']));
   // As in the tutorial: the worker gets signal 9, stress itself reports the failure.
   assert.equal(r.code, 1);

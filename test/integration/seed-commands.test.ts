@@ -59,6 +59,21 @@ for (const cli of ['berth', 'docker'] as const) {
     assert.equal((await ok(['ps', '-a', '-q'])).trim(), '');
   });
 
+  test(`${cli}: the tutorial's inspect templates, port and diff, verbatim`, async () => {
+    const c = `ports-${cli}`;
+    await ok(['run', '-d', '--name', c, '-p', '22', 'busybox', 'sleep', '300']);
+    const hostPort = (await ok(['inspect', '--format={{(index (index .NetworkSettings.Ports "22/tcp") 0).HostPort}}', c])).trim();
+    assert.match(hostPort, /^\d+$/);
+    assert.equal(await ok(['inspect', "--format='{{range $p, $conf := .NetworkSettings.Ports}} {{$p}} -> {{(index $conf 0).HostPort}} {{end}}'", c]), `' 22/tcp -> ${hostPort} '\n`);
+    assert.equal(await ok(['inspect', '--format={{range $p, $conf := .NetworkSettings.Ports}} {{$p}} -> {{(index $conf 0).HostPort}} {{end}}', c]), ` 22/tcp -> ${hostPort} \n`);
+    assert.match(await ok(['port', c]), new RegExp(`^22/tcp -> 0\\.0\\.0\\.0:${hostPort}\n`));
+    // The tutorial's `docker diff` after touching a file and editing /etc/passwd: the
+    // directory of a changed file is listed too ("C /etc").
+    await ok(['exec', c, 'sh', '-c', 'touch /a.txt; echo x >> /etc/passwd; mkdir -p /run/secrets']);
+    assert.equal(await ok(['diff', c]), 'A /a.txt\nC /etc\nC /etc/passwd\nA /run\nA /run/secrets\n');
+    await ok(['rm', '-f', c]);
+  });
+
   test(`${cli}: image-making lines of the tutorial`, async () => {
     const c = `maker-${cli}`;
     await ok(['run', '--name', c, 'busybox', 'sh', '-c', 'echo made > /made.txt']);

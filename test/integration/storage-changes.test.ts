@@ -73,6 +73,7 @@ async function mutate(merged: string): Promise<void> {
   await link(`${merged}/new`, `${merged}/a/hard`);
   await symlink('../new', `${merged}/a/soft`);
   mknod(`${merged}/a/null`, S_IFCHR | 0o666, 1, 3);
+  await writeFile(`${merged}/usr/bin/tool`, '#!/bin/sh\nexit 0\n');
 }
 
 test('changes lists what the container did, in Docker kinds and order', async (t) => {
@@ -91,12 +92,16 @@ test('changes lists what the container did, in Docker kinds and order', async (t
     { Path: '/a/soft', Kind: A },
     { Path: '/b', Kind: D },
     { Path: '/d', Kind: D },
+    { Path: '/etc', Kind: C }, // the directory of a modified file, as the seed's `docker diff`
     { Path: '/etc/motd', Kind: C },
     { Path: '/keep', Kind: C },
     { Path: '/keep/new2', Kind: A },
     { Path: '/new', Kind: A },
     { Path: '/o', Kind: D },
     { Path: '/o/q', Kind: A },
+    { Path: '/usr', Kind: C }, // every directory above a change, outermost first
+    { Path: '/usr/bin', Kind: C },
+    { Path: '/usr/bin/tool', Kind: C },
   ]);
   assert.deepEqual(await store.rwChanges('c1'), changes);
 });

@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, readFile, readdir, rm, stat, writeFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { TestDaemon } from '../helpers/daemon.js';
 
 // Every volume form of the tutorial's "容器卷" and "Volume" sections, end to end.
@@ -125,6 +126,67 @@ test('--mount type=bind|volume|tmpfs and --tmpfs', async () => {
   const missing = await d.run(['run', '--rm', '--mount', 'type=bind,src=/nonexistent-berth,dst=/x', 'busybox', 'true']);
   assert.equal(missing.code, 125);
   assert.match(missing.stderr, /invalid mount config for type "bind": bind source path does not exist: \/nonexistent-berth/);
+});
+
+test('volume create -o type=tmpfs: mounted once at its Mountpoint while containers run with it, shared, gone after the last', async (t) => {
+  const mounted = async (): Promise<boolean> => (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').some((l) => l.split(' ')[4] === volumePath('tmpv'));
+  assert.equal(await ok(['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'o=size=4m,uid=1000', 'tmpv']), 'tmpv\n');
+  assert.deepEqual(JSON.parse(await ok(['volume', 'inspect', 'tmpv']))[0].Options, { device: 'tmpfs', o: 'size=4m,uid=1000', type: 'tmpfs' });
+  assert.equal(await mounted(), false);
+  const a = (await ok(['run', '-d', '-v', 'tmpv:/t', 'busybox', 'sh', '-c', 'echo from-a > /t/f; exec sleep 600'])).trim();
+  t.after(() => d.run(['rm', '-f', a]));
+  for (let i = 0; i < 200 && !(await stat(join(volumePath('tmpv'), 'f')).catch(() => null)); i++) await new Promise((r) => setTimeout(r, 25));
+  // The host sees it at the Mountpoint, as with Docker; a second container shares it, even read-only through the docker CLI.
+  assert.equal(await mounted(), true);
+  assert.equal(await readFile(join(volumePath('tmpv'), 'f'), 'utf8'), 'from-a\n');
+  const b = await d.docker(['run', '--rm', '--mount', 'type=volume,src=tmpv,dst=/t,readonly', 'busybox', 'sh', '-c', 'cat /t/f; grep " /t " /proc/mounts; touch /t/g']);
+  assert.equal(b.stdout.split('\n')[0], 'from-a');
+  assert.match(b.stdout, /^tmpfs \/t tmpfs ro,\S*size=4096k,uid=1000/m);
+  assert.match(b.stderr, /Read-only file system/);
+  assert.equal(await mounted(), true, 'still used by the first container');
+  // After the last user stops it is unmounted, and a tmpfs forgets, as Docker's does.
+  await ok(['stop', '-t', '0', a]);
+  assert.equal(await mounted(), false);
+  assert.deepEqual(await readdir(volumePath('tmpv')), []);
+  await ok(['rm', a]);
+  // A bad option fails the start with moby's message.
+  await ok(['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'o=size=1x', 'badtmp']);
+  const bad = await d.docker(['run', '--rm', '-v', 'badtmp:/t', 'busybox', 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, new RegExp(`docker: Error response from daemon: error while mounting volume '${volumePath('badtmp')}': failed to mount local volume: mount tmpfs:${volumePath('badtmp')}, data: size=1x: invalid argument`));
+  await ok(['volume', 'rm', 'tmpv', 'badtmp']);
+});
+
+test('a bind volume (-o type=none,o=bind) shows the host directory; removing the volume leaves it be', async () => {
+  const src = join(host, 'bindvol');
+  await mkdir(src, { recursive: true });
+  await writeFile(join(src, 'precious'), 'keep\n');
+  await ok(['volume', 'create', '-o', 'type=none', '-o', 'o=bind', '-o', `device=${src}`, 'bindv']);
+  assert.equal(await ok(['run', '--rm', '-v', 'bindv:/b', 'busybox', 'sh', '-c', 'cat /b/precious; echo new > /b/new']), 'keep\n');
+  assert.equal(await ok(['volume', 'rm', 'bindv']), 'bindv\n');
+  assert.deepEqual((await readdir(src)).sort(), ['new', 'precious']);
+});
+
+test('bind-propagation: rshared needs a shared source and then carries mounts back to the host; a private source is refused', async (t) => {
+  const shared = join(host, 'prop');
+  await mkdir(shared, { recursive: true });
+  // A shared mount of our own (this host's / is private, as Docker would refuse it).
+  execFileSync('mount', ['-t', 'tmpfs', 'proptmp', shared]);
+  t.after(() => execFileSync('umount', ['-l', shared]));
+  execFileSync('mount', ['--make-shared', shared]);
+  await mkdir(join(shared, 'sub'));
+  await ok(['run', '--rm', '--cap-add', 'SYS_ADMIN', '--mount', `type=bind,src=${shared},dst=/h,bind-propagation=rshared`, 'busybox', 'sh', '-c', 'mount -t tmpfs fromctr /h/sub && echo made > /h/sub/f']);
+  try {
+    assert.equal(await readFile(join(shared, 'sub', 'f'), 'utf8'), 'made\n');
+  } finally {
+    execFileSync('umount', ['-l', join(shared, 'sub')]);
+  }
+  const k = await d.docker(['run', '--rm', '--mount', `type=bind,src=${host},dst=/h,bind-propagation=rshared`, 'busybox', 'true']);
+  assert.equal(k.code, 125);
+  assert.match(k.stderr, new RegExp(`docker: Error response from daemon: path ${host} is mounted on / but it is not a shared mount`));
+  const slave = await d.run(['run', '--rm', '-v', `${host}:/h:rslave`, 'busybox', 'true']);
+  assert.match(slave.stderr, new RegExp(`path ${host} is mounted on / but it is not a shared or slave mount`));
+  assert.equal(await ok(['run', '--rm', '-v', `${shared}:/h:rslave`, 'busybox', 'sh', '-c', 'grep -c " /h " /proc/self/mountinfo']), '1\n');
 });
 
 test('--volumes-from, with :ro enforced', async () => {

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ContainerSummary, ImageSummary, PortSummary } from '../../src/client/types.js';
-import { CONTAINER_HEADERS, containerFormat, containerRow, displayablePorts, ellipsis } from '../../src/cli/container-rows.js';
+import { CONTAINER_GO_TYPE, CONTAINER_HEADERS, containerFormat, containerRow, displayablePorts, ellipsis } from '../../src/cli/container-rows.js';
 import { IMAGE_HEADERS, historyRow, imageFormat, imageRows } from '../../src/cli/image-rows.js';
-import { indentJson, renderList, headerLabel } from '../../src/cli/formatter.js';
+import { indentJson, preflightFormat, renderList, headerLabel } from '../../src/cli/formatter.js';
 
 const NOW = Date.UTC(2024, 0, 1, 12, 0, 0);
 const sec = (msAgo: number): number => Math.floor((NOW - msAgo) / 1000);
@@ -149,6 +149,27 @@ test('template errors are reported as docker reports them', () => {
     () => renderList({ format: '{{.ID', header: CONTAINER_HEADERS, rows: [] }),
     (e: unknown) => e instanceof Error && e.message.startsWith('template parsing error: template: :1: '),
   );
+});
+
+test('a field the docker formatter lacks fails as its Go struct does, not as "<no value>"', () => {
+  const row = containerRow(ctr({}), true, NOW);
+  const bogus = 'template parsing error: template: :1:2: executing "" at <.Bogus>: can\'t evaluate field Bogus in type *formatter.imageContext';
+  assert.throws(() => renderList({ format: '{{.Bogus}}', header: IMAGE_HEADERS, rows: [row], goType: '*formatter.imageContext' }), { message: bogus });
+  // Per-row types (system df), and no error without rows, as docker.
+  assert.throws(() => renderList({ format: '{{.Nope}}', header: {}, rows: [{ A: '' }, { B: '' }], goType: ['*x.a', '*x.b'] }), /in type \*x\.a$/);
+  assert.equal(renderList({ format: '{{.Bogus}}', header: IMAGE_HEADERS, rows: [], goType: '*formatter.imageContext' }), '');
+  // Known fields, .Label and json still work on a typed row.
+  assert.equal(renderList({ format: '{{.Names}} {{.Label "x"}}', header: CONTAINER_HEADERS, rows: [row], labels: [{ x: 'y' }], goType: CONTAINER_GO_TYPE }), 'webapp y\n');
+  assert.ok(renderList({ format: '{{json .}}', header: CONTAINER_HEADERS, rows: [row], goType: CONTAINER_GO_TYPE }).startsWith('{"Command":'));
+});
+
+test('ps checks its --format once before listing, in its own words', () => {
+  const fields = Object.keys(CONTAINER_HEADERS);
+  assert.throws(() => preflightFormat('{{.ID', fields, CONTAINER_GO_TYPE), { message: 'failed to parse template: template: :1: unclosed action' });
+  assert.throws(() => preflightFormat('table {{.Bogus}}', fields, CONTAINER_GO_TYPE), {
+    message: 'failed to execute template: template: :1:8: executing "" at <.Bogus>: can\'t evaluate field Bogus in type *formatter.ContainerContext',
+  });
+  for (const ok of ['table {{.ID}}\t{{.Size}}', 'json', '{{.Label "com.x"}} {{.Names}}', '{{json .}}']) preflightFormat(ok, fields, CONTAINER_GO_TYPE);
 });
 
 function img(over: Partial<ImageSummary>): ImageSummary {

@@ -136,7 +136,8 @@ test('readArchive: crafted archives are refused while reading', async () => {
   }
   await withSpool(async (dir) => {
     const whole = await makeTar([{ name: 'f', body: Buffer.alloc(4000, 1) }]);
-    await assert.rejects(readArchive(Readable.from([whole.subarray(0, 2048)]), { spoolDir: dir }), /invalid archive/);
+    // A tar cut inside an entry: the parser's reason, not the entry stream's "Stream was destroyed".
+    await assert.rejects(readArchive(Readable.from([whole.subarray(0, 2048)]), { spoolDir: dir }), (e: Error) => e.message === 'invalid archive: Unexpected end of data');
     await assert.rejects(readArchive(Readable.from([Buffer.alloc(1024, 0x41)]), { spoolDir: dir }), /invalid archive/);
     await assert.rejects(readArchive(Readable.from([await makeTar([{ name: 'a' }, { name: 'b' }])]), { spoolDir: dir, maxEntries: 1 }), /more than 1 entries/);
   });

@@ -5,6 +5,7 @@ import {
   RestartManager,
   nextBackoff,
   policyWantsRestart,
+  restartPolicyError,
   startsAtBoot,
   type RestartTimers,
 } from '../../src/container/restart-manager.js';
@@ -159,4 +160,26 @@ test('RestartManager: reset (remove) clears a pending timer', () => {
   m.reset('a');
   assert.equal(timers.live.size, 0);
   m.reset('never-seen');
+});
+
+test('restartPolicyError: moby\'s validateRestartPolicy messages', () => {
+  const onlyOnFailure = "invalid restart policy: maximum retry count can only be used with 'on-failure'";
+  const cases: Array<[{ Name?: string; MaximumRetryCount?: number } | undefined, string | null]> = [
+    [undefined, null],
+    [{}, null],
+    [policy('', 123), null], // kept for old clients
+    [policy('', -1), null],
+    [policy('no'), null],
+    [policy('always'), null],
+    [policy('unless-stopped'), null],
+    [policy('on-failure'), null],
+    [policy('on-failure', 5), null],
+    [policy('always', 3), onlyOnFailure],
+    [policy('unless-stopped', 1), onlyOnFailure],
+    [policy('no', 2), onlyOnFailure],
+    [policy('always', -3), `${onlyOnFailure} and cannot be negative`],
+    [policy('on-failure', -1), 'invalid restart policy: maximum retry count cannot be negative'],
+    [policy('sometimes'), "invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'"],
+  ];
+  for (const [p, want] of cases) assert.equal(restartPolicyError(p), want, JSON.stringify(p));
 });

@@ -12,8 +12,11 @@ import {
   type CgroupSupport,
   type ResourceConfig,
 } from '../../src/runtime/resources.js';
-import { checkUlimits, parseLimits } from '../../src/runtime/host-resources.js';
-import { buildSpec } from '../../src/runtime/oci-spec.js';
+import { checkUlimits, parseLimits, readCgroupSupport } from '../../src/runtime/host-resources.js';
+import { buildSpec, ociJson } from '../../src/runtime/oci-spec.js';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { SpecInput } from '../../src/runtime/types.js';
 import { sharedSizes } from '../../src/volume/disk-usage-report.js';
 
@@ -107,6 +110,12 @@ test('update: merge over the container, conflicts named as Docker names them', (
   assert.throws(() => mergeUpdate({ CpuPeriod: 100000 }, { NanoCpus: 1e9 }), /Nano CPUs cannot be updated as CPU Period has already been set/);
   assert.deepEqual(ociUpdate({ Memory: 100 * MB, PidsLimit: -1 }, new Map()), { memory: { limit: 100 * MB }, pids: { limit: -1 } });
   assert.deepEqual(ociUpdate({}, new Map()), {});
+  // --pids-limit 0 or -1 lifts the limit: kept as 0 (moby's update route), -1 for runc.
+  for (const p of [0, -1, -5]) {
+    assert.equal(mergeUpdate({ PidsLimit: 50 }, { PidsLimit: p }).PidsLimit, 0);
+    assert.deepEqual(ociUpdate({ PidsLimit: p }, new Map()), { pids: { limit: -1 } });
+  }
+  assert.equal(mergeUpdate({ PidsLimit: 50 }, {}).PidsLimit, 50);
 });
 
 test('cpuset lists, device cgroup rules, rlimits', () => {
@@ -145,6 +154,79 @@ test('the spec carries resources, extra devices and rlimits', () => {
   assert.deepEqual(spec.linux.resources.devices.at(-1), { allow: true, type: 'b', major: 7, minor: 0, access: 'rwm' });
   assert.ok(spec.linux.devices.some((d) => d.path === '/dev/xvda' && d.major === 7));
   assert.deepEqual(spec.process.rlimits, [{ type: 'RLIMIT_NOFILE', hard: 2048, soft: 1024 }]);
+});
+
+test('--ulimit X=-1 is RLIM_INFINITY, written as the exact uint64 runc reads', () => {
+  const input: SpecInput = {
+    id: 'c1', rootfs: '/r', args: ['sh'], env: [], cwd: '/', user: '', hostname: 'h1', domainname: '',
+    tty: false, readonlyRootfs: false, privileged: false, capAdd: [], capDrop: [], mounts: [],
+    cgroupsPath: '/berth/c1', netns: { mode: 'new' }, shmSize: 0, groupAdd: [], resources: {}, devices: [],
+    ulimits: [{ Name: 'core', Soft: -1, Hard: -1 }, { Name: 'memlock', Soft: 65536, Hard: -1 }],
+  };
+  const spec = buildSpec(input, { boundingCaps: [] });
+  const text = ociJson(spec);
+  assert.match(text, /\{"type":"RLIMIT_CORE","hard":18446744073709551615,"soft":18446744073709551615\}/);
+  assert.match(text, /\{"type":"RLIMIT_MEMLOCK","hard":18446744073709551615,"soft":65536\}/);
+  // A config.json read back (an exec's process) parses it to an inexact float: still written exactly.
+  const again = ociJson(JSON.parse(text).process);
+  assert.match(again, /"hard":18446744073709551615,"soft":18446744073709551615/);
+  assert.doesNotMatch(again, /18446744073709552000/);
+  // Only rlimits: other negative numbers and look-alike strings stay as they are.
+  assert.equal(ociJson({ cpu: { quota: -1 }, env: ['hard=-1'], x: { type: 'RLIMIT_X', hard: 5, soft: 1 } }), '{"cpu":{"quota":-1},"env":["hard=-1"],"x":{"type":"RLIMIT_X","hard":5,"soft":1}}');
+  // Without CAP_SYS_RESOURCE, unlimited is above any finite host limit.
+  assert.throws(() => checkUlimits([{ Name: 'nofile', Soft: -1, Hard: -1 }], { hard: { nofile: 20000 }, canRaise: false }), /ulimit nofile: hard limit unlimited is above the host's hard limit 20000/);
+  checkUlimits([{ Name: 'core', Soft: -1, Hard: -1 }], { hard: {}, canRaise: false });
+});
+
+// cgroup v2: runc (and crun) turn linux.resources into memory.max, memory.swap.max (swap
+// minus memory), cpu.max ("quota period"), cpu.weight (from shares), cpuset.cpus, io.max,
+// io.weight and pids.max; berth's part is what it may ask for, read from the unified tree.
+test('cgroup v2: what the host can do, read from the unified hierarchy', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'berth-cg2-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  await writeFile(join(root, 'cgroup.controllers'), 'cpuset cpu io memory pids\n');
+  await writeFile(join(root, 'cpuset.cpus.effective'), '0-3\n');
+  await writeFile(join(root, 'cpuset.mems.effective'), '0\n');
+  await mkdir(join(root, 'system.slice', 'berthd.service'), { recursive: true });
+  const self = join(root, 'self-cgroup');
+  await writeFile(self, '0::/system.slice/berthd.service\n');
+  // No memory.swap.max: no swap accounting, so -m limits memory alone, with Docker's warning.
+  let sys = await readCgroupSupport(root, self);
+  assert.deepEqual(
+    { ...sys, ncpu: 0 },
+    {
+      version: 2, memoryLimit: true, swapLimit: false, memoryReservation: true, memorySwappiness: false, oomKillDisable: false,
+      kernelMemory: false, pidsLimit: true, cpuShares: true, cpuCfs: true, cpuRealtime: false, cpuset: true,
+      blkioWeight: true, blkioWeightDevice: true, blkioThrottle: true, cpus: '0-3', mems: '0', ncpu: 0,
+    },
+  );
+  const noSwap = verifyResources({ Memory: 64 * MB }, sys, false);
+  assert.deepEqual(noSwap.warnings, ['Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.']);
+  assert.deepEqual(ociResources(createDefaults(noSwap.resources), new Map()), { memory: { limit: 64 * MB } });
+  // With it (in berthd's own cgroup), swap is limited: runc writes memory.swap.max = swap - memory.
+  await writeFile(join(root, 'system.slice', 'berthd.service', 'memory.swap.max'), 'max\n');
+  sys = await readCgroupSupport(root, self);
+  assert.equal(sys.swapLimit, true);
+  assert.deepEqual(ociResources(createDefaults(verifyResources({ Memory: 64 * MB }, sys, false).resources), new Map()), { memory: { limit: 64 * MB, swap: 128 * MB } });
+  // berthd in the root cgroup (which never has the file): its children tell.
+  await writeFile(self, '0::/\n');
+  assert.equal((await readCgroupSupport(root, self)).swapLimit, false);
+  await writeFile(join(root, 'system.slice', 'memory.swap.max'), 'max\n');
+  assert.equal((await readCgroupSupport(root, self)).swapLimit, true);
+  // What v2 cannot do is discarded with Docker's warnings, not handed to runc to fail on.
+  const v2 = verifyResources({ Memory: 64 * MB, MemorySwappiness: 10, OomKillDisable: true, CpuRealtimeRuntime: 0, PidsLimit: 100, NanoCpus: 1.5e9, CpuShares: 512, CpusetCpus: '3', BlkioWeight: 300 }, sys, false);
+  assert.deepEqual(v2.warnings, [
+    'Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.',
+    'Your kernel does not support OomKillDisable. OomKillDisable discarded.',
+  ]);
+  assert.deepEqual(ociResources(createDefaults(v2.resources), new Map()), {
+    memory: { limit: 64 * MB, swap: 128 * MB },
+    cpu: { shares: 512, cpus: '3', period: 100000, quota: 150000 },
+    pids: { limit: 100 },
+    blockIO: { weight: 300 },
+  });
+  assert.throws(() => verifyResources({ CpusetCpus: '4' }, sys, false), /Requested CPUs are not available - requested 4, available: 0-3/);
+  assert.throws(() => verifyResources({ CpuRealtimeRuntime: 1000 }, sys, false), /Your kernel does not support CPU real-time scheduler/);
 });
 
 test('df: an image\'s shared size is what it shares with other images', () => {

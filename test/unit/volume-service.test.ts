@@ -8,6 +8,7 @@ import { ContainerMounts, type StoredMountPoint } from '../../src/volume/contain
 import { boolFilter, pruneFilters, volumeMatches } from '../../src/volume/volume-filters.js';
 import { validateVolumeName } from '../../src/volume/volume-names.js';
 import { deviceMount, validateLocalOptions } from '../../src/volume/local-options.js';
+import { maskPassword, parseMountOptions } from '../../src/volume/device-mount.js';
 import { ANONYMOUS_LABEL } from '../../src/volume/types.js';
 import { inspectMounts } from '../../src/volume/mount-view.js';
 import { notFound } from '../../src/util/errors.js';
@@ -37,6 +38,18 @@ test('local driver options: type, device, o, with the pairs they need', () => {
   assert.deepEqual(deviceMount({ type: 'tmpfs', device: 'tmpfs', o: 'size=1m,uid=1000' }), { type: 'tmpfs', device: 'tmpfs', options: ['size=1m', 'uid=1000'] });
   assert.equal(deviceMount({}), null);
   assert.equal(deviceMount(null), null);
+});
+
+test('a local volume\'s own mount: o= split into mount flags and filesystem data, as moby does', () => {
+  assert.deepEqual(parseMountOptions(['size=10m', 'uid=1000']), { flags: 0, data: 'size=10m,uid=1000' });
+  assert.deepEqual(parseMountOptions(['bind', 'ro']), { flags: 0x1000 | 0x1, data: '' });
+  assert.deepEqual(parseMountOptions(['rbind', 'rslave']), { flags: 0x1000 | 0x4000 | (1 << 19), data: '' });
+  assert.deepEqual(parseMountOptions(['noexec', 'nosuid', 'nodev', 'noatime', 'mode=700']), { flags: 0x8 | 0x2 | 0x4 | 0x400, data: 'mode=700' });
+  // Later words undo earlier ones; "defaults" is nothing.
+  assert.deepEqual(parseMountOptions(['ro', 'rw', 'defaults', 'noexec', 'exec']), { flags: 0, data: '' });
+  assert.deepEqual(parseMountOptions(['addr=10.0.0.1', 'rw', 'nfsvers=4']), { flags: 0, data: 'addr=10.0.0.1,nfsvers=4' });
+  assert.equal(maskPassword('mount //h/s:/v, data: username=u,password=p:w,x: permission denied', ['username=u', 'password=p:w']), 'mount //h/s:/v, data: username=u,password=********,x: permission denied');
+  assert.equal(maskPassword('no secret', ['size=1m']), 'no secret');
 });
 
 test('list filters: name (regexp or exact), label, label!, driver, dangling', () => {
@@ -119,6 +132,20 @@ test('volume service: create, get, list, in-use refusal, remove, prune', async (
   await again.init();
   assert.deepEqual(again.list().map((v) => v.Name), ['opts1']);
   assert.deepEqual((await readdir(root)).sort(), ['opts1']);
+});
+
+test('labels and options come back with sorted keys, as dockerd\'s Go maps give them', async (t) => {
+  const root = await tempDir(t);
+  const svc = new VolumeService({ root: join(root, 'volumes'), events: new EventBus() });
+  await svc.init();
+  const v = await svc.create('sorted', { labels: { zz: '1', aa: '2' }, options: { type: 'tmpfs', o: 'size=1m', device: 'tmpfs' } });
+  assert.deepEqual(Object.keys(v.Labels!), ['aa', 'zz']);
+  assert.deepEqual(Object.keys(v.Options!), ['device', 'o', 'type']);
+  // A volume without its own filesystem is bound from _data as it is: nothing to mount.
+  assert.equal(await svc.activate('sorted-not', 'c1').catch((e: Error) => e.message), 'get sorted-not: no such volume');
+  await svc.create('plain');
+  assert.equal(await svc.activate('plain', 'c1'), svc.dataPath('plain'));
+  await svc.deactivate('plain', 'c1');
 });
 
 test('container mounts: binds, named and anonymous volumes, copy-up, volumes-from, duplicates', async (t) => {

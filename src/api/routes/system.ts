@@ -15,6 +15,8 @@ export interface SystemInfoSource {
   debug: boolean;
   counts(): { containers: number; running: number; paused: number; stopped: number; images: number };
   events: EventBus;
+  // The OCI runtimes containers may name, and the default (info's Runtimes, DefaultRuntime).
+  runtimes?: () => { runtimes: Record<string, { path: string; runtimeArgs?: string[] }>; default: string };
 }
 
 const goArch = (): string => ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' })[arch()] ?? arch();
@@ -121,8 +123,8 @@ async function info(src: SystemInfoSource, listeners: Listeners): Promise<Record
     Labels: [],
     ExperimentalBuild: false,
     ServerVersion: ENGINE_VERSION,
-    Runtimes: { runc: { path: 'runc' } },
-    DefaultRuntime: 'runc',
+    Runtimes: src.runtimes?.().runtimes ?? { runc: { path: 'runc' } },
+    DefaultRuntime: src.runtimes?.().default ?? 'runc',
     Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
     LiveRestoreEnabled: true,
     Isolation: '',

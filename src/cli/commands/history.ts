@@ -32,6 +32,7 @@ export const historyCommand: CommandSpec = {
         format: historyFormat(flags.string('format') || 'table', flags.bool('quiet'), human),
         header: HISTORY_HEADERS,
         rows: history.map((h) => historyRow(h, trunc, human, now)),
+        goType: '*image.historyContext',
       }),
     );
   },

@@ -58,6 +58,7 @@ async function runImages(ctx: CliContext, flags: ParsedFlags, args: string[], ca
       format: finalFmt,
       header: IMAGE_HEADERS,
       rows: imageRows(images, { trunc: !flags.bool('no-trunc'), digest, needDigest: digest || finalFmt.includes('{{.Digest}}') }),
+      goType: '*formatter.imageContext',
     }),
   );
   if (match !== '' && images.length === 0 && calledAs === 'images' && AMBIGUOUS.has(match)) {

@@ -212,7 +212,7 @@ const lsCommand: CommandSpec = {
     const quiet = flags.bool('quiet');
     const format = networkListFormat(flags.string('format'), quiet);
     const trunc = !flags.bool('no-trunc');
-    ctx.out(renderList({ format, header: NETWORK_HEADERS, rows: nets.map((n) => networkRow(n, trunc)), labels: nets.map((n) => n.Labels) }));
+    ctx.out(renderList({ format, header: NETWORK_HEADERS, rows: nets.map((n) => networkRow(n, trunc)), labels: nets.map((n) => n.Labels), goType: '*network.networkContext' }));
   },
 };
 

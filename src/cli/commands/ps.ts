@@ -1,8 +1,8 @@
 import { encodeFilters } from '../../client/engine-client.js';
 import { noArgs, type CliContext, type CommandSpec } from '../command.js';
 import type { ParsedFlags } from '../flags.js';
-import { renderList } from '../formatter.js';
-import { CONTAINER_HEADERS, containerFormat, containerRow } from '../container-rows.js';
+import { preflightFormat, renderList } from '../formatter.js';
+import { CONTAINER_GO_TYPE, CONTAINER_HEADERS, containerFormat, containerRow } from '../container-rows.js';
 import { filterFlag, formatFlag, type FilterMap } from '../opts/filters.js';
 
 // `berth ps` / `berth container ls`.
@@ -35,6 +35,7 @@ async function runPs(ctx: CliContext, flags: ParsedFlags): Promise<void> {
   if (format === '') format = ctx.configFile().psFormat ?? '';
   else if (quiet) ctx.err('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
 
+  if (format !== '') preflightFormat(format, Object.keys(CONTAINER_HEADERS), CONTAINER_GO_TYPE);
   let size = flags.bool('size');
   let limit = flags.number('last');
   if (flags.bool('latest') && limit === -1) limit = 1;
@@ -56,6 +57,7 @@ async function runPs(ctx: CliContext, flags: ParsedFlags): Promise<void> {
       header: CONTAINER_HEADERS,
       rows: containers.map((c) => containerRow(c, trunc, now)),
       labels: containers.map((c) => c.Labels),
+      goType: CONTAINER_GO_TYPE,
     }),
   );
 }

@@ -125,7 +125,7 @@ export const statsCommand: CommandSpec = {
         if (err) throw err;
       }
       const rows = ids.map((id, i) => statsRow(id, results[i].status === 'fulfilled' ? (results[i] as PromiseFulfilledResult<StatsJson>).value : undefined, trunc));
-      const text = renderList({ format: format === 'table' ? DEFAULT_FORMAT : format, header: STATS_HEADERS, rows });
+      const text = renderList({ format: format === 'table' ? DEFAULT_FORMAT : format, header: STATS_HEADERS, rows, goType: '*container.statsContext' });
       if (noStream) {
         ctx.out(text);
         return;

@@ -33,6 +33,8 @@ interface DiskUsage {
 }
 
 const DF_HEADERS = { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' };
+// The docker CLI's type behind each row of diskUsageRows, as its template errors name it.
+const DF_GO_TYPES = ['*formatter.diskUsageImagesContext', '*formatter.diskUsageContainersContext', '*formatter.diskUsageVolumesContext', '*formatter.diskUsageBuilderContext'];
 
 const withPercent = (reclaimable: number, total: number): string =>
   total > 0 ? `${humanSize(reclaimable)} (${Math.trunc((reclaimable * 100) / total)}%)` : humanSize(reclaimable);
@@ -110,7 +112,7 @@ export const dfCommand: CommandSpec = {
     const format = flags.string('format') || 'table';
     if (!flags.bool('verbose')) {
       const f = format === 'table' ? 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}' : format;
-      ctx.out(renderList({ format: f, header: DF_HEADERS, rows: diskUsageRows(du) }));
+      ctx.out(renderList({ format: f, header: DF_HEADERS, rows: diskUsageRows(du), goType: DF_GO_TYPES }));
       return;
     }
     const now = Date.now();

@@ -94,7 +94,7 @@ const lsCommand: CommandSpec = {
     const quiet = flags.bool('quiet');
     const given = flags.string('format');
     const format = given === '' || given === 'table' ? (quiet ? '{{.Name}}' : 'table {{.Driver}}\t{{.Name}}') : given;
-    ctx.out(renderList({ format, header: VOLUME_HEADERS, rows: volumes.map(volumeRow), labels: volumes.map((v) => v.Labels) }));
+    ctx.out(renderList({ format, header: VOLUME_HEADERS, rows: volumes.map(volumeRow), labels: volumes.map((v) => v.Labels), goType: '*formatter.volumeContext' }));
     for (const w of res.Warnings ?? []) ctx.err(`${w}\n`);
   },
 };

@@ -7,7 +7,7 @@ import { TemplateError } from './errors.js';
 import { formatValue, quote } from './fmt.js';
 import type { GoFunc, ParamType } from './funcs.js';
 import type { TreeSet } from './parser.js';
-import { F64, Iface, byteLength, elementOf, isInt, isMap, isTrue, mapKeysSorted, normInt, toAny, typeName, unbox, type Value } from './values.js';
+import { F64, Iface, byteLength, elementOf, goStructType, isGoMap, isInt, isMap, isTrue, mapKeysSorted, normInt, toAny, typeName, unbox, type Value } from './values.js';
 
 export type MissingKey = 'default' | 'zero' | 'error';
 
@@ -312,6 +312,9 @@ class State {
     if (isMap(r)) {
       if (hasArgs) this.errorf(`${fieldName} is not a method but has arguments`);
       if (Object.prototype.hasOwnProperty.call(r, fieldName)) return new Iface(r[fieldName]);
+      const struct = goStructType(r);
+      if (struct !== undefined) this.errorf(`can't evaluate field ${fieldName} in type ${struct}`);
+      if (isGoMap(r)) return undefined;
       switch (this.ctx.missingKey) {
         case 'zero':
           return new Iface(null);

@@ -14,6 +14,7 @@ import {
   isFloat,
   isInt,
   isMap,
+  isNilGoMap,
   isStringSlice,
   isTrue,
   markStringSlice,
@@ -278,6 +279,7 @@ function queryEscape(s: string): string {
 // Engine API JSON our data comes from already carries that order (maps sorted).
 export function goJson(v: unknown): string {
   if (v === null || v === undefined) return 'null';
+  if (typeof v === 'object' && isNilGoMap(v)) return 'null';
   if (v instanceof Iface) return goJson(v.v);
   if (v instanceof F64) return goJson(v.v);
   switch (typeof v) {

@@ -42,6 +42,37 @@ export function isMap(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Iface) && !(v instanceof F64);
 }
 
+// A map standing for one of the docker CLI's formatter structs (ContainerContext...): a
+// field it lacks is Go's "can't evaluate field X in type T", not a missing map key.
+const STRUCT_TYPE = Symbol('goStructType');
+
+export function asGoStruct<T extends object>(v: T, goType: string): T {
+  Object.defineProperty(v, STRUCT_TYPE, { value: goType, enumerable: false, configurable: true });
+  return v;
+}
+
+export function goStructType(v: object): string | undefined {
+  return (v as { [STRUCT_TYPE]?: string })[STRUCT_TYPE];
+}
+
+// A JSON object that is a Go map in docker's typed struct (Config.Labels, NetworkSettings.Ports):
+// there a missing key is "<no value>" even when the template runs with missingkey=error.
+const GO_MAP = Symbol('goMap');
+
+// nil: a nil map (JSON null), empty to index, len and range, but `null` to json.
+export function asGoMap<T extends object>(v: T, nil = false): T {
+  Object.defineProperty(v, GO_MAP, { value: nil ? 'nil' : 'map', enumerable: false, configurable: true });
+  return v;
+}
+
+export function isGoMap(v: object): boolean {
+  return (v as { [GO_MAP]?: string })[GO_MAP] !== undefined;
+}
+
+export function isNilGoMap(v: object): boolean {
+  return (v as { [GO_MAP]?: string })[GO_MAP] === 'nil';
+}
+
 // Integral JSON numbers within int64's range stand for Go ints.
 export function isInt(v: unknown): v is number | bigint {
   return typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) < 2 ** 63);
