@@ -37,7 +37,7 @@ test('containers of one image share one init tree; each keeps its own <id>-init'
   assert.equal(await readFile(`${merged}/etc/passwd`, 'utf8'), 'root:x:0:0::/root:/bin/sh\n');
   await writeFile(`${merged}/etc/hosts`, 'mine\n');
   assert.equal((await lstat(`${shared}/etc/hosts`)).size, 0, 'the shared tree is never written');
-  assert.deepEqual(await store.rwChanges('a'), [{ Path: '/etc/hosts', Kind: 0 }], 'a Modify against the placeholder below');
+  assert.deepEqual(await store.rwChanges('a'), [{ Path: '/etc', Kind: 0 }, { Path: '/etc/hosts', Kind: 0 }], 'a Modify against the placeholder below (and its directory, as dockerd 20.10 lists it)');
   await store.unmountRw('a');
   assert.equal(await isMountedOver(merged), false);
   assert.deepEqual(await mountsUnder(root), []);
