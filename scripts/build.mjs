@@ -3,7 +3,7 @@
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lazyModules } from './lazy-modules.mjs';
@@ -82,8 +82,43 @@ function writeCodeCache() {
   }
 }
 
+// The warm CLI (docs/decisions.md): the server that runs calls handed over by the native
+// launcher. Its own bundle, so that the CLI's bundle never loads koffi.
+function buildCliServer() {
+  return build({
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: 'linked',
+    external: ['koffi'],
+    logLevel: 'warning',
+    entryPoints: ['src/cli/server/main.ts'],
+    outfile: 'dist/berth-cli-server.cjs',
+    plugins: [lazyModules({ builtins: ['crypto', 'zlib', 'https', 'tls', 'child_process', 'readline', 'dns', 'worker_threads'], packages: ['tar-stream'], resolveDir: process.cwd() })],
+  });
+}
+
+// dist/berth-launcher, when a C compiler is there; without one `berth` stays bin/berth.
+function buildLauncher() {
+  const cc = process.env.CC || 'cc';
+  const out = 'dist/berth-launcher';
+  const tmp = `${out}.tmp-${process.pid}`;
+  mkdirSync('dist', { recursive: true });
+  const r = spawnSync(cc, ['-O2', '-Wall', '-o', tmp, 'src/launcher/berth-launcher.c'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    rmSync(tmp, { force: true });
+    if (existsSync(out)) rmSync(out); // never a launcher from older sources
+    process.stderr.write(`build: no dist/berth-launcher (${r.error ? `${cc}: ${r.error.message}` : r.stderr.trim()}); berth runs cold\n`);
+    return;
+  }
+  renameSync(tmp, out); // a running launcher keeps its inode
+}
+
 await Promise.all([
   buildCli(),
+  buildCliServer(),
+  Promise.resolve().then(buildLauncher),
   build({ ...common, entryPoints: ['src/daemon/main.ts'], outfile: 'dist/berthd.mjs' }),
   // `berth registry serve` alone: what the `registry` image runs (berth image bootstrap registry).
   build({ ...common, entryPoints: ['src/distribution/server/main.ts'], outfile: 'dist/registry.mjs' }),

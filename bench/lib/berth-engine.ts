@@ -1,6 +1,6 @@
 // berth under test: a berthd of our own on a temp socket, data root and exec root.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, closeSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeFailure, runCommand } from './command.js';
@@ -8,7 +8,7 @@ import type { Client, Engine } from './engine.js';
 import { EngineSkipped } from './engine.js';
 import { unmountUnder } from './mounts.js';
 import { pingOnce, waitForPing } from './ping.js';
-import { isMonitor, listProcesses, type ProcessSetSpec } from './proc.js';
+import { isMonitor, listProcesses, measureEngineMemory, type MemoryFigure, type ProcessSetSpec } from './proc.js';
 import { cleanupNetworks } from '../../test/helpers/network.js';
 import type { BridgeSpec } from './bench-network.js';
 
@@ -34,7 +34,7 @@ const STOP_GRACE_MS = 20_000;
 
 export class BerthEngine implements Engine {
   readonly name = 'berth';
-  readonly clients: readonly Client[];
+  readonly clients: Client[];
   readonly notes: string[] = [];
   private daemon: ChildProcess | null = null;
   private failed = false;
@@ -45,6 +45,8 @@ export class BerthEngine implements Engine {
   private readonly exec: string;
   private readonly log: string;
   private readonly config: string;
+  /** The warm CLI's private server socket (docs/decisions.md, "A warm CLI"). */
+  private readonly cliSock: string;
 
   constructor(private readonly opts: BerthEngineOptions) {
     this.sock = join(opts.dir, 'berth.sock');
@@ -52,11 +54,22 @@ export class BerthEngine implements Engine {
     this.exec = join(opts.dir, 'berth-exec');
     this.log = join(opts.dir, 'berthd.log');
     this.config = join(opts.dir, 'berth-daemon.json');
+    this.cliSock = join(opts.dir, 'berth-cli', 'cli.sock');
     const host = ['-H', `unix://${this.sock}`];
     const clients: Client[] = [
       { label: 'berth CLI', command: process.execPath, args: [join(opts.repoRoot, 'bin/berth'), ...host] },
     ];
     if (opts.withDockerCli) clients.push({ label: 'docker CLI', command: opts.dockerCli, args: host });
+    // The launcher as installed: its first call runs cold and starts the server, the rest are
+    // warm (the warm-up calls absorb the start).
+    if (existsSync(join(opts.repoRoot, 'src/launcher/berth-launcher.c'))) {
+      clients.push({
+        label: 'berth warm CLI',
+        command: join(opts.repoRoot, 'dist/berth-launcher'),
+        args: host,
+        env: { BERTH_CLI_SOCKET: this.cliSock, BERTH_CLI_SERVER_LOG: join(opts.dir, 'berth-cli-server.log') },
+      });
+    }
     this.clients = clients;
   }
 
@@ -72,6 +85,12 @@ export class BerthEngine implements Engine {
     for (const f of ['dist/berthd.mjs', 'dist/berth.mjs']) {
       if (!existsSync(join(repoRoot, f))) throw this.fail(`${f} is missing (run node scripts/build.mjs)`);
     }
+    const warm = this.clients.findIndex((c) => c.label === 'berth warm CLI');
+    if (warm >= 0 && !existsSync(this.clients[warm]!.command)) {
+      this.notes.push('no dist/berth-launcher (no C compiler at build time): warm CLI not measured');
+      this.clients.splice(warm, 1);
+    }
+    await mkdir(join(this.opts.dir, 'berth-cli'), { recursive: true, mode: 0o700 });
     const { berthdBundle } = this.opts;
     if (berthdBundle) {
       if (!existsSync(berthdBundle)) throw this.fail(`${berthdBundle} does not exist`);
@@ -120,7 +139,26 @@ export class BerthEngine implements Engine {
     };
   }
 
+  private cliServerPid(): number | null {
+    try {
+      const pid = Number(readFileSync(`${this.cliSock}.lock`, 'utf8').trim());
+      if (!(pid > 0)) return null;
+      process.kill(pid, 0);
+      return pid;
+    } catch {
+      return null;
+    }
+  }
+
+  async cliServerMemory(): Promise<MemoryFigure | null> {
+    const pid = this.cliServerPid();
+    return pid ? measureEngineMemory({ daemonPids: [pid], monitorComm: '', markers: [] }) : null;
+  }
+
   async stop(): Promise<void> {
+    const server = this.cliServerPid();
+    if (server) process.kill(server, 'SIGTERM');
+    await rm(join(this.opts.dir, 'berth-cli'), { recursive: true, force: true });
     const d = this.daemon;
     if (d && d.exitCode === null && d.signalCode === null) {
       if (this.opts.keep) {
@@ -177,6 +215,8 @@ export class BerthEngine implements Engine {
     await rm(this.sock, { force: true });
     await rm(this.config, { force: true });
     if (!keepLog) await rm(this.log, { force: true });
+    // The warm CLI server's log (the launcher's BERTH_CLI_SERVER_LOG above) lives in the shared dir too.
+    if (!keepLog) await rm(join(this.opts.dir, 'berth-cli-server.log'), { force: true });
     await rmdir(this.opts.dir).catch(() => undefined); // shared with the reference dockerd: only if empty
   }
 

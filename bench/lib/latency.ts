@@ -32,6 +32,8 @@ export interface EngineResult extends RunStatus {
   idle: MemoryFigure | null;
   /** Memory with the detached batch of the engine's own CLI running. */
   loaded: (MemoryFigure & { running: number }) | null;
+  /** The warm CLI's server after all the calls (berth only; absent: none). */
+  cliServer?: MemoryFigure | null;
   clients: ClientResult[];
 }
 
@@ -160,6 +162,9 @@ export async function measureEngines(engines: readonly Engine[], cfg: LatencyCon
       await detachedBatch(subjects, otherClients, cfg);
       await eachLive(subjects, (s) => removeMade(s));
     }
+    await eachLive(subjects, async (s) => {
+      if (s.engine.cliServerMemory) s.result.cliServer = await s.engine.cliServerMemory();
+    });
   } finally {
     for (const s of subjects) {
       await removeMade(s).catch((e: Error) => s.result.notes.push(`cleanup: ${e.message}`));

@@ -19,6 +19,8 @@ interface Row {
   docker: number | null;
   berth: number | null;
   berthViaDocker: number | null;
+  /** berth through the launcher and its CLI server (docs/decisions.md, "A warm CLI"). */
+  berthWarm: number | null;
   unit: 's' | 'MiB';
   target: Target;
 }
@@ -31,8 +33,10 @@ const mib = (bytes: number | undefined): number | null => (bytes == null ? null 
 
 function rows(docker: EngineResult | undefined, berth: EngineResult | undefined, detached: number): Row[] {
   const d = docker?.clients[0];
-  const b = berth?.clients[0];
-  const bd = berth?.clients[1];
+  const client = (label: string) => berth?.clients.find((c) => c.client === label);
+  const b = client('berth CLI');
+  const bd = client('docker CLI');
+  const bw = client('berth warm CLI');
   const mem = (e: EngineResult | undefined, pick: (r: EngineResult) => MemoryFigure | null, key: 'rss' | 'pss') => {
     const f = e ? pick(e) : null;
     return f ? mib(f[key]) : null;
@@ -40,37 +44,48 @@ function rows(docker: EngineResult | undefined, berth: EngineResult | undefined,
   return [
     {
       figure: 'run --rm busybox true, median',
-      docker: secs(d?.runRm?.median), berth: secs(b?.runRm?.median), berthViaDocker: secs(bd?.runRm?.median),
+      docker: secs(d?.runRm?.median), berth: secs(b?.runRm?.median), berthViaDocker: secs(bd?.runRm?.median), berthWarm: secs(bw?.runRm?.median),
       unit: 's', target: { kind: 'ratio', max: TARGETS.runRmMedianRatio },
     },
     {
       figure: 'run --rm busybox true, p90',
-      docker: secs(d?.runRm?.p90), berth: secs(b?.runRm?.p90), berthViaDocker: secs(bd?.runRm?.p90),
+      docker: secs(d?.runRm?.p90), berth: secs(b?.runRm?.p90), berthViaDocker: secs(bd?.runRm?.p90), berthWarm: secs(bw?.runRm?.p90),
       unit: 's', target: null,
     },
     {
       figure: `${detached} × run -d busybox sleep 600`,
-      docker: secs(d?.detachedTotalMs), berth: secs(b?.detachedTotalMs), berthViaDocker: secs(bd?.detachedTotalMs),
+      docker: secs(d?.detachedTotalMs), berth: secs(b?.detachedTotalMs), berthViaDocker: secs(bd?.detachedTotalMs), berthWarm: secs(bw?.detachedTotalMs),
       unit: 's', target: { kind: 'ratio', max: TARGETS.detachedRatio },
     },
     {
       figure: `memory, ${detached} running (PSS)`,
-      docker: mem(docker, (r) => r.loaded, 'pss'), berth: mem(berth, (r) => r.loaded, 'pss'), berthViaDocker: null,
+      docker: mem(docker, (r) => r.loaded, 'pss'), berth: mem(berth, (r) => r.loaded, 'pss'), berthViaDocker: null, berthWarm: null,
       unit: 'MiB', target: { kind: 'absolute', max: TARGETS.loadedPssMiB, unit: 'MiB' },
     },
     {
       figure: `memory, ${detached} running (RSS)`,
-      docker: mem(docker, (r) => r.loaded, 'rss'), berth: mem(berth, (r) => r.loaded, 'rss'), berthViaDocker: null,
+      docker: mem(docker, (r) => r.loaded, 'rss'), berth: mem(berth, (r) => r.loaded, 'rss'), berthViaDocker: null, berthWarm: null,
       unit: 'MiB', target: null,
     },
     {
       figure: 'idle daemon memory (PSS)',
-      docker: mem(docker, (r) => r.idle, 'pss'), berth: mem(berth, (r) => r.idle, 'pss'), berthViaDocker: null,
+      docker: mem(docker, (r) => r.idle, 'pss'), berth: mem(berth, (r) => r.idle, 'pss'), berthViaDocker: null, berthWarm: null,
       unit: 'MiB', target: { kind: 'absolute', max: TARGETS.idlePssMiB, unit: 'MiB' },
     },
     {
       figure: 'idle daemon memory (RSS)',
-      docker: mem(docker, (r) => r.idle, 'rss'), berth: mem(berth, (r) => r.idle, 'rss'), berthViaDocker: null,
+      docker: mem(docker, (r) => r.idle, 'rss'), berth: mem(berth, (r) => r.idle, 'rss'), berthViaDocker: null, berthWarm: null,
+      unit: 'MiB', target: null,
+    },
+    // The warm CLI's server is the client's memory, while calls come: its own rows.
+    {
+      figure: 'warm CLI server memory (PSS)',
+      docker: null, berth: null, berthViaDocker: null, berthWarm: mib(berth?.cliServer?.pss),
+      unit: 'MiB', target: null,
+    },
+    {
+      figure: 'warm CLI server memory (RSS)',
+      docker: null, berth: null, berthViaDocker: null, berthWarm: mib(berth?.cliServer?.rss),
       unit: 'MiB', target: null,
     },
   ];
@@ -106,18 +121,22 @@ export function renderReport(results: readonly EngineResult[], detached: number)
   const berth = results.find((r) => r.engine === 'berth');
   const body = rows(docker, berth, detached).map((row) => {
     const r = ratio(row.berth, row.docker);
+    const w = row.unit === 's' ? ratio(row.berthWarm, row.docker) : null;
     return [
       row.figure,
       fmt(row.docker, row.unit),
       fmt(row.berth, row.unit),
       fmt(row.berthViaDocker, row.unit),
       r === null ? '–' : `${r.toFixed(2)} ×`,
+      fmt(row.berthWarm, row.unit),
+      w === null ? '–' : `${w.toFixed(2)} ×`,
       targetText(row.target),
       verdict(row),
+      row.target?.kind === 'ratio' && row.berthWarm !== null ? verdict({ ...row, berth: row.berthWarm }) : '',
     ];
   });
   const out = [
-    formatTable(['figure', 'docker', 'berth', 'berth via docker CLI', 'berth/docker', 'target', ''], body),
+    formatTable(['figure', 'docker', 'berth', 'berth via docker CLI', 'berth/docker', 'berth warm CLI', 'warm/docker', 'target', 'berth', 'warm'], body),
     '',
   ];
   for (const r of results) {

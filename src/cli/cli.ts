@@ -48,7 +48,7 @@ export const rootCommand: CommandSpec = {
 // ask stdout for the width (stdin streams have none) and avoid building
 // process.stdin just for this.
 function columns(io: CliIO): number {
-  const c = isatty(0) && io.stdout.isTTY ? io.stdout.columns : undefined;
+  const c = isatty(io.stdinFd ?? 0) && io.stdout.isTTY ? io.stdout.columns : undefined;
   return c && c > 0 ? c : 80;
 }
 

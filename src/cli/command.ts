@@ -39,6 +39,17 @@ export interface CliIO {
   stdout: TerminalOut;
   stderr: TerminalOut;
   env: NodeJS.ProcessEnv;
+  // The fd behind stdin (0 when omitted), asked without building the stream: the CLI
+  // server (src/cli/server/) serves callers whose stdin is another fd of its own.
+  stdinFd?: number;
+  // Ends the whole call now with this status, as process.exit (the default) does for the
+  // CLI's own process: docker's "got 3 SIGTERM/SIGINTs, forcefully exiting".
+  exit?(code: number): void;
+}
+
+export function exitNow(io: CliIO, code: number): void {
+  if (io.exit) io.exit(code);
+  else process.exit(code);
 }
 
 // The parts of the client config file (~/.docker/config.json) the CLI honours.

@@ -105,7 +105,7 @@ export function streamHijacked(s: HijackStreams): HijackSession {
     if (stdin.isTTY && stdin.setRawMode) {
       stdin.setRawMode(true);
       rawSet = true;
-      clearOutputPostProcessing();
+      clearOutputPostProcessing(stdin.fd ?? 0);
     }
     let keys: Buffer = DEFAULT_ESCAPE_KEYS;
     if (s.detachKeys) {
@@ -207,6 +207,6 @@ export function streamHijacked(s: HijackStreams): HijackSession {
 // terminal as "\r\r\n"; Go's term.MakeRaw (the docker CLI) clears OPOST. Node has no
 // termios API, hence stty on the same terminal. setRawMode(false) restores the saved
 // termios, OPOST included.
-function clearOutputPostProcessing(): void {
-  spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });
+function clearOutputPostProcessing(ttyFd: number): void {
+  spawnSync('stty', ['-opost'], { stdio: [ttyFd, 'ignore', 'ignore'] });
 }

@@ -45,7 +45,8 @@ test('build bench times cold and cached builds on both engines and cleans up', {
   const record = JSON.parse(await readFile(json, 'utf8')) as { config: { contextBytes: number }; results: BuildEngineResult[] };
   assert.equal(record.config.contextBytes, 4_000_000);
   assert.deepEqual(record.results.map((e) => e.engine), ['docker', 'berth']);
-  assert.deepEqual(record.results.map((e) => e.clients.map((c) => c.client)), [['docker CLI'], ['berth CLI', 'docker CLI']]);
+  // berth's warm CLI is a third column when the launcher was built.
+  assert.deepEqual(record.results.map((e) => e.clients.slice(0, 2).map((c) => c.client)), [['docker CLI'], ['berth CLI', 'docker CLI']]);
   for (const e of record.results) {
     assert.equal(e.status, 'ok', `${e.engine}: ${e.error}`);
     for (const c of e.clients) {

@@ -1,4 +1,4 @@
-import { StatusError, exactArgs, type CliContext, type CommandSpec } from '../command.js';
+import { StatusError, exactArgs, exitNow, type CliContext, type CommandSpec } from '../command.js';
 import type { ContainerInspect } from '../../client/types.js';
 import type { ParsedFlags } from '../flags.js';
 import { streamHijacked, type HijackSession } from '../hijack.js';
@@ -39,7 +39,7 @@ export const attachCommand: CommandSpec = {
       onForceExit: () => {
         session?.close();
         ctx.err('\ngot 3 SIGTERM/SIGINTs, forcefully exiting\n');
-        process.exit(1);
+        exitNow(ctx.io, 1);
       },
     });
     let stopResize = (): void => undefined;

@@ -1,4 +1,4 @@
-import { StatusError, minArgs, type CliContext, type CommandSpec } from '../command.js';
+import { StatusError, exitNow, minArgs, type CliContext, type CommandSpec } from '../command.js';
 import type { FlagSpec, ParsedFlags } from '../flags.js';
 import { buildCreateBody, containerFlags } from '../opts/container-opts.js';
 import { createContainer, toStatusError, validatePullOpt, withHelp, PULL_MISSING } from '../container-create.js';
@@ -85,7 +85,7 @@ async function runRun(ctx: CliContext, flags: ParsedFlags, args: string[]): Prom
     onForceExit: () => {
       session?.close();
       ctx.err('\ngot 3 SIGTERM/SIGINTs, forcefully exiting\n');
-      process.exit(1);
+      exitNow(ctx.io, 1);
     },
   });
 

@@ -1,4 +1,4 @@
-import { StatusError, minArgs, type CliContext, type CommandSpec } from '../command.js';
+import { StatusError, exitNow, minArgs, type CliContext, type CommandSpec } from '../command.js';
 import type { ParsedFlags } from '../flags.js';
 import { DetachedError, streamHijacked, type HijackSession } from '../hijack.js';
 import { handleSignals } from '../signal-proxy.js';
@@ -53,7 +53,7 @@ async function startAttached(ctx: CliContext, flags: ParsedFlags, args: string[]
     onForceExit: () => {
       session?.close();
       ctx.err('\ngot 3 SIGTERM/SIGINTs, forcefully exiting\n');
-      process.exit(1);
+      exitNow(ctx.io, 1);
     },
   });
   let stopResize = (): void => undefined;
