@@ -8,12 +8,10 @@
 // 2 on bad arguments, 130 when interrupted.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchBridges } from './lib/bench-network.js';
 import { measureBuilds } from './lib/build-bench.js';
 import { BUILD_DOCKERFILE, makeBuildContext, removeBuildContext } from './lib/build-context.js';
 import { BUILD_TARGETS, renderBuildReport } from './lib/build-report.js';
-import { defaultDockerCli } from './lib/docker-engine.js';
-import { hostHeader, interruptSignal, makeEngines, parseEngineNames, positiveInt, progress, requireRoot, runScript, startHostInfo, writeRecord, parseBenchArgs } from './lib/harness.js';
+import { bridgedEngines, hostHeader, interruptSignal, parseEngineNames, positiveInt, progress, requireRoot, runScript, startHostInfo, writeRecord, parseBenchArgs } from './lib/harness.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -52,16 +50,9 @@ async function main(): Promise<number> {
   // legacy builder (POST /build) on both sides keeps the client the same.
   process.env.DOCKER_BUILDKIT = '0';
   const dir = resolve(parsed.dir!);
-  const dockerCli = defaultDockerCli();
-  const keep = parsed.keep!;
-  // As in run-latency: the reference dockerd runs without a bridge, berthd with one of its own.
-  const { b } = await benchBridges(dir, ['b']);
-  const engines = makeEngines(
-    wanted,
-    { repoRoot, dir, dockerCli, keep },
-    { repoRoot, dir, dockerCli, keep, build: !parsed['no-build'], withDockerCli: true, bridge: b!,
-      berthdBundle: parsed.berthd && resolve(parsed.berthd) },
-  );
+  const { engines, dockerCli } = await bridgedEngines(wanted, {
+    repoRoot, dir, keep: parsed.keep!, build: !parsed['no-build'], withDockerCli: true, berthdBundle: parsed.berthd && resolve(parsed.berthd),
+  });
 
   const signal = interruptSignal();
   const context = await makeBuildContext(mb);

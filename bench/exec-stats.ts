@@ -7,11 +7,9 @@
 // 2 on bad arguments, 130 when interrupted.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchBridges } from './lib/bench-network.js';
-import { defaultDockerCli } from './lib/docker-engine.js';
 import { CONTAINER_COMMAND, STDIN_PAYLOAD, measureExecStats } from './lib/exec-stats-bench.js';
 import { renderExecStatsReport } from './lib/exec-stats-report.js';
-import { hostHeader, interruptSignal, makeEngines, parseBenchArgs, parseEngineNames, positiveInt, progress, requireRoot, runScript, startHostInfo, writeRecord } from './lib/harness.js';
+import { bridgedEngines, hostHeader, interruptSignal, parseBenchArgs, parseEngineNames, positiveInt, progress, requireRoot, runScript, startHostInfo, writeRecord } from './lib/harness.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -46,15 +44,7 @@ async function main(): Promise<number> {
   const wanted = parseEngineNames(parsed.engines!);
   requireRoot('exec-stats', 'it starts daemons');
   const dir = resolve(parsed.dir!);
-  const dockerCli = defaultDockerCli();
-  const keep = parsed.keep!;
-  // As in run-latency: the reference dockerd runs without a bridge, berthd with one of its own.
-  const { b } = await benchBridges(dir, ['b']);
-  const engines = makeEngines(
-    wanted,
-    { repoRoot, dir, dockerCli, keep },
-    { repoRoot, dir, dockerCli, keep, build: !parsed['no-build'], withDockerCli: !parsed['no-docker-cli'], bridge: b! },
-  );
+  const { engines, dockerCli } = await bridgedEngines(wanted, { repoRoot, dir, keep: parsed.keep!, build: !parsed['no-build'], withDockerCli: !parsed['no-docker-cli'] });
 
   const signal = interruptSignal();
   const finishHostInfo = startHostInfo(dockerCli);

@@ -6,9 +6,7 @@
 // (a CLI call fails, a daemon does not start), 2 on bad arguments, 130 when interrupted.
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchBridges } from './lib/bench-network.js';
-import { defaultDockerCli } from './lib/docker-engine.js';
-import { hostHeader, interruptSignal, makeEngines, parseEngineNames, positiveInt, progress, requireRoot, runScript, startHostInfo, writeRecord, parseBenchArgs } from './lib/harness.js';
+import { bridgedEngines, hostHeader, interruptSignal, parseEngineNames, positiveInt, progress, requireRoot, runScript, startHostInfo, writeRecord, parseBenchArgs } from './lib/harness.js';
 import { measureEngines } from './lib/latency.js';
 import { TARGETS, renderReport } from './lib/report.js';
 
@@ -48,15 +46,7 @@ async function main(): Promise<number> {
   const wanted = parseEngineNames(parsed.engines!);
   requireRoot('run-latency', 'it starts daemons and reads their memory');
   const dir = resolve(parsed.dir!);
-  const dockerCli = defaultDockerCli();
-  const keep = parsed.keep!;
-  // The reference dockerd runs without a bridge here (see README); berthd gets one of its own.
-  const { b } = await benchBridges(dir, ['b']);
-  const engines = makeEngines(
-    wanted,
-    { repoRoot, dir, dockerCli, keep },
-    { repoRoot, dir, dockerCli, keep, build: !parsed['no-build'], withDockerCli: !parsed['no-docker-cli'], bridge: b! },
-  );
+  const { engines, dockerCli } = await bridgedEngines(wanted, { repoRoot, dir, keep: parsed.keep!, build: !parsed['no-build'], withDockerCli: !parsed['no-docker-cli'] });
 
   const signal = interruptSignal();
   const config = {

@@ -4,9 +4,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, hostname, loadavg, release } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { benchBridges } from './bench-network.js';
 import { BerthEngine, type BerthEngineOptions } from './berth-engine.js';
 import { runCommand } from './command.js';
-import { ReferenceDocker, type DockerEngineOptions } from './docker-engine.js';
+import { ReferenceDocker, defaultDockerCli, type DockerEngineOptions } from './docker-engine.js';
 import type { Engine } from './engine.js';
 
 /** A bad option: the script prints it with its usage and exits 2. */
@@ -61,6 +62,25 @@ export function makeEngines(
   if (wanted.includes('docker')) engines.push(new ReferenceDocker(docker));
   if (wanted.includes('berth')) engines.push(new BerthEngine(berth));
   return engines;
+}
+
+/**
+ * The engines as the CLI-latency scripts run them: the reference dockerd without a bridge
+ * (see README), berthd with a bridge of its own; both driven by the default docker CLI.
+ */
+export async function bridgedEngines(
+  wanted: readonly EngineName[],
+  opts: { repoRoot: string; dir: string; keep: boolean; build: boolean; withDockerCli: boolean; berthdBundle?: string },
+): Promise<{ engines: Engine[]; dockerCli: string }> {
+  const { repoRoot, dir, keep } = opts;
+  const dockerCli = defaultDockerCli();
+  const { b } = await benchBridges(dir, ['b']);
+  const engines = makeEngines(
+    wanted,
+    { repoRoot, dir, dockerCli, keep },
+    { repoRoot, dir, dockerCli, keep, build: opts.build, withDockerCli: opts.withDockerCli, bridge: b!, berthdBundle: opts.berthdBundle },
+  );
+  return { engines, dockerCli };
 }
 
 /** Aborted on the first SIGINT/SIGTERM: the measurement stops at its next step and cleans up. */

@@ -1,4 +1,5 @@
 import koffi from 'koffi';
+import { libc, sysError } from '../util/libc.js';
 import { open } from 'node:fs/promises';
 import { dirname, basename } from 'node:path';
 
@@ -26,7 +27,6 @@ const EAGAIN = 11;
 const EINTR = 4;
 const EINPROGRESS = 115;
 
-const libc = koffi.load('libc.so.6');
 const c = {
   socket: libc.func('int socket(int domain, int type, int protocol)'),
   connect: libc.func('int connect(int fd, const void *addr, uint32_t len)'),
@@ -38,15 +38,8 @@ const c = {
   eventfd: libc.func('int eventfd(unsigned int initval, int flags)'),
   write: libc.func('long write(int fd, const void *buf, size_t len)'),
   read: libc.func('long read(int fd, void *buf, size_t len)'),
-  strerror: libc.func('const char *strerror(int errnum)'),
 };
 
-function sysError(call: string, errno: number): NodeJS.ErrnoException {
-  const err: NodeJS.ErrnoException = new Error(`${call}: ${c.strerror(errno) as string}`);
-  err.errno = errno;
-  err.syscall = call;
-  return err;
-}
 
 interface Watch {
   fd: number;

@@ -1,4 +1,5 @@
 import koffi from 'koffi';
+import { libc, sysError } from '../../util/libc.js';
 
 // The few socket calls Node's net module lacks, through libc (as src/runtime/seqpacket.ts
 // does for conmon's socket): receiving fds (SCM_RIGHTS), the peer's credentials
@@ -17,7 +18,6 @@ const LOCK_NB = 4;
 const EAGAIN = 11;
 const EINTR = 4;
 
-const libc = koffi.load('libc.so.6');
 const iovec = koffi.struct('berth_cli_iovec', { iov_base: 'void *', iov_len: 'size_t' });
 koffi.struct('berth_cli_msghdr', {
   msg_name: 'void *',
@@ -34,15 +34,8 @@ const c = {
   poll: libc.func('int poll(void *fds, unsigned long nfds, int timeout)'),
   flock: libc.func('int flock(int fd, int op)'),
   close: libc.func('int close(int fd)'),
-  strerror: libc.func('const char *strerror(int errnum)'),
 };
 
-function sysError(call: string, errno: number): NodeJS.ErrnoException {
-  const err: NodeJS.ErrnoException = new Error(`${call}: ${c.strerror(errno) as string}`);
-  err.errno = errno;
-  err.syscall = call;
-  return err;
-}
 
 export interface PeerCredentials {
   pid: number;
