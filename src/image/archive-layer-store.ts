@@ -13,6 +13,8 @@ import { LayerTars } from './archive-layer-tars.js';
 // the last layer that has its diff ID.
 export class LayerTarKeepingStore extends Overlay2Store {
   readonly tars: LayerTars;
+  // Registrations under way, by chain ID: a second one of a layer is only drained.
+  private readonly busy = new Map<string, number>();
 
   constructor(dataRoot: string) {
     super(dataRoot);
@@ -30,10 +32,23 @@ export class LayerTarKeepingStore extends Overlay2Store {
     const { compression, stream } = await decompress(tar);
     // Other compressions: the store refuses them with its own message.
     if (compression !== 'none' && compression !== 'gzip') return super.register(stream, parentChainId, expectedDiffId);
-    if (expectedDiffId !== undefined && (await this.tars.has(expectedDiffId))) {
-      return super.register(stream, parentChainId, expectedDiffId);
+    // Without an expected diff ID the store always extracts; with one, it only drains the
+    // bytes when the layer exists or another registration of it is under way, and every
+    // registration goes through here or registerFile, which count themselves in `busy`.
+    const chain = expectedDiffId === undefined ? null : chainId(parentChainId, expectedDiffId);
+    const alone = chain === null || !this.busy.has(chain);
+    this.enter(chain);
+    try {
+      if (expectedDiffId !== undefined && (await this.tars.has(expectedDiffId))) {
+        return await super.register(stream, parentChainId, expectedDiffId);
+      }
+      const extracts = chain === null || (alone && (await this.get(chain)) === null);
+      return await this.tars.keepWhile(stream, (plain) => super.register(plain, parentChainId, expectedDiffId), {
+        consumerHashed: extracts,
+      });
+    } finally {
+      this.leave(chain);
     }
-    return this.tars.keepWhile(stream, (plain) => super.register(plain, parentChainId, expectedDiffId));
   }
 
   // A layer tar already on disk under the data root (a `load` spool file) whose sha256 is
@@ -50,6 +65,8 @@ export class LayerTarKeepingStore extends Overlay2Store {
     if (fileDigest !== diffId || (await this.tars.has(diffId)) || !(await this.tars.adopt(path, diffId))) {
       return this.register(readCounting(path, progress), parentChainId, diffId);
     }
+    const chain = chainId(parentChainId, diffId);
+    this.enter(chain);
     try {
       const layer = await super.register(readCounting(this.tars.content.path(diffId), progress), parentChainId, diffId);
       await this.tars.mark(diffId);
@@ -57,7 +74,20 @@ export class LayerTarKeepingStore extends Overlay2Store {
     } catch (err) {
       await this.tars.dropUnmarked(diffId);
       throw err;
+    } finally {
+      this.leave(chain);
     }
+  }
+
+  private enter(chain: string | null): void {
+    if (chain !== null) this.busy.set(chain, (this.busy.get(chain) ?? 0) + 1);
+  }
+
+  private leave(chain: string | null): void {
+    if (chain === null) return;
+    const n = (this.busy.get(chain) ?? 1) - 1;
+    if (n > 0) this.busy.set(chain, n);
+    else this.busy.delete(chain);
   }
 
   // The tar that computes the diff ID is the one kept.

@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
+import { FileWriter } from '../storage/file-writer.js';
 import { ContentStore } from './content-store.js';
 import { digestHex, isSha256Digest } from './digest.js';
 
@@ -72,7 +73,17 @@ export class LayerTars {
   // Reads a tar while something else consumes it (the layer store extracting it), and
   // stores the same bytes. Either failing fails both: a layer is only registered with
   // its tar kept. Returns what consume returned once the tar is stored and marked.
-  async keepWhile<T extends { diffId: string }>(plain: Readable, consume: (tar: Readable) => Promise<T>): Promise<T> {
+  //
+  // consumerHashed: the caller vouches that consume computes its diffId from every byte it
+  // read (the store extracted the tar, and applyLayerTar hashed it), so the copy is not
+  // hashed a second time: the same chunks went to both sides, and the copy is stored
+  // under the consumer's diff ID. Without it (the store may only drain the bytes of a
+  // layer it already has) the copy is hashed, and kept only if it is that layer's tar.
+  async keepWhile<T extends { diffId: string }>(
+    plain: Readable,
+    consume: (tar: Readable) => Promise<T>,
+    opts: { consumerHashed?: boolean } = {},
+  ): Promise<T> {
     const toConsumer = new PassThrough();
     const toBlob = new PassThrough();
     const ac = new AbortController();
@@ -90,46 +101,78 @@ export class LayerTars {
       fail(err);
       throw err;
     });
-    const stored = this.ingest(toBlob).catch((err: unknown) => {
+    const spooled = this.spool(toBlob, opts.consumerHashed !== true).catch((err: unknown) => {
       fail(err);
       throw err;
     });
-    const [c, s] = await Promise.allSettled([consumed, stored]);
+    const [c, s] = await Promise.allSettled([consumed, spooled]);
     await feeding;
-    if (c.status === 'rejected') {
-      if (s.status === 'fulfilled') await this.dropUnmarked(s.value.digest);
-      throw c.reason;
+    if (s.status === 'rejected') {
+      if (c.status === 'rejected') throw c.reason;
+      throw s.reason;
     }
-    if (s.status === 'rejected') throw s.reason;
+    const { tmp, digest } = s.value;
     // A layer that already existed was not extracted again, only drained: the bytes are
     // then whatever the caller sent, which need not be that layer's tar.
-    if (s.value.digest !== c.value.diffId) {
-      await this.dropUnmarked(s.value.digest);
-      return c.value;
+    const keep = c.status === 'fulfilled' && isSha256Digest(c.value.diffId) && (digest === null || digest === c.value.diffId);
+    if (keep) {
+      await rename(tmp, this.content.path(c.value.diffId)).catch(async (err: unknown) => {
+        await unlink(tmp).catch(() => {});
+        throw err;
+      });
+    } else {
+      await unlink(tmp).catch(() => {});
     }
-    await this.mark(c.value.diffId);
+    if (c.status === 'rejected') throw c.reason;
+    if (keep) await this.mark(c.value.diffId);
     return c.value;
   }
 
   // Writes a stream into the store under its digest (temp file in ingest/, renamed).
   async ingest(src: Readable): Promise<{ digest: string; size: number }> {
+    const { tmp, digest, size } = await this.spool(src, true);
+    try {
+      await rename(tmp, this.content.path(digest!));
+    } catch (err) {
+      await unlink(tmp).catch(() => {});
+      throw err;
+    }
+    return { digest: digest!, size };
+  }
+
+  // Writes a stream to a temp file in ingest/ (the caller renames or removes it), hashing
+  // it when asked (digest null otherwise). A gzip stream is always hashed: applyLayerTar
+  // undoes gzip again, so a consumer's diff ID would then name other bytes than these.
+  private async spool(src: Readable, hashing: boolean): Promise<{ tmp: string; digest: string | null; size: number }> {
     const tmp = join(this.ingestDir, `tar-${randomBytes(8).toString('hex')}`);
-    const hash = createHash('sha256');
+    let hash: Hash | null = null;
+    let head: Buffer[] | null = []; // the first bytes, until hashing is decided
     let size = 0;
     const fh = await open(tmp, 'wx', 0o644);
+    const out = new FileWriter(fh.fd);
+    const decide = (): void => {
+      const first = Buffer.concat(head!);
+      if (hashing || (first[0] === 0x1f && first[1] === 0x8b)) hash = createHash('sha256').update(first);
+      head = null;
+    };
     try {
       for await (const chunk of src) {
         const buf = chunk as Buffer;
-        hash.update(buf);
         size += buf.length;
-        let off = 0;
-        while (off < buf.length) off += (await fh.write(buf, off)).bytesWritten;
+        if (head) {
+          head.push(buf);
+          if (size >= 2) decide();
+        } else {
+          (hash as Hash | null)?.update(buf);
+        }
+        await out.write(buf);
       }
+      if (head) decide();
+      await out.finish();
       await fh.close();
-      const digest = `sha256:${hash.digest('hex')}`;
-      await rename(tmp, this.content.path(digest));
-      return { digest, size };
+      return { tmp, digest: hash ? `sha256:${(hash as Hash).digest('hex')}` : null, size };
     } catch (err) {
+      await out.finish().catch(() => {});
       await fh.close().catch(() => {});
       await unlink(tmp).catch(() => {});
       throw err;

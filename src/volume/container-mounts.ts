@@ -1,4 +1,4 @@
-import { lstat, mkdir } from 'node:fs/promises';
+import { lstat, mkdir, stat } from 'node:fs/promises';
 import type { EventBus } from '../daemon/events.js';
 import type { SpecMount } from '../runtime/types.js';
 import { BerthError, invalid } from '../util/errors.js';
@@ -176,7 +176,8 @@ export class ContainerMounts {
           if (err.code !== 'EEXIST' && err.code !== 'ENOTDIR') throw invalid(`error while creating mount source path '${mp.Source}': ${err.message}`);
         });
       }
-      out.push(bindMount(mp.Source, mp));
+      const isDir = await stat(mp.Source).then((st) => st.isDirectory(), () => true);
+      out.push(bindMount(mp.Source, mp, isDir));
     }
     for (const [dest, data] of Object.entries(tmpfs ?? {})) {
       if (!taken.has(cleanPath(dest))) out.push(tmpfsMount(cleanPath(dest), data));
@@ -217,10 +218,11 @@ export class ContainerMounts {
   }
 }
 
-function bindMount(source: string, mp: MountPoint): SpecMount {
+function bindMount(source: string, mp: MountPoint, isDir = true): SpecMount {
   const options = [mp.NonRecursive ? 'bind' : 'rbind'];
-  // rro: read-only all the way down, so no submount of the source stays writable.
-  if (!mp.RW) options.push(mp.NonRecursive ? 'ro' : 'rro');
+  // rro: read-only all the way down, so no submount of the source stays writable. A file
+  // has no submounts, and crun 1.8 fails on rro for one ("open mount target: Not a directory").
+  if (!mp.RW) options.push(mp.NonRecursive || !isDir ? 'ro' : 'rro');
   if (mp.Propagation) options.push(mp.Propagation);
   return { destination: mp.Destination, type: 'bind', source, options };
 }

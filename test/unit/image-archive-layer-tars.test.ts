@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
+import { gzipSync } from 'node:zlib';
 import { LayerTars } from '../../src/image/archive-layer-tars.js';
 import { digestHex, sha256Digest } from '../../src/image/digest.js';
 
@@ -124,5 +125,87 @@ test('verify: a tar that no longer hashes to its diff ID is dropped with its mar
     assert.equal(await t.has(cut.diffId), false);
     assert.deepEqual(await marks(root), [digestHex(good.diffId)]);
     assert.equal(await t.verify(sha256Digest('never stored')), false);
+  });
+});
+
+test('keepWhile consumerHashed: the copy is stored under the consumer\'s diff ID as written, in batched writes', async () => {
+  await withTars(async (t, root) => {
+    const data = Buffer.alloc(5 << 20);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 13) & 0xff;
+    const chunks = Array.from({ length: 80 }, (_, i) => data.subarray(i * 65536, (i + 1) * 65536));
+    const got = await t.keepWhile(Readable.from(chunks), slowHash, { consumerHashed: true });
+    assert.equal(got.diffId, sha256Digest(data));
+    assert.deepEqual(await blobs(root), [digestHex(got.diffId)]);
+    assert.deepEqual(await marks(root), [digestHex(got.diffId)]);
+    assert.equal(await t.verify(got.diffId), true);
+    assert.deepEqual(await readdir(join(root, 'content', 'ingest')), []);
+  });
+});
+
+test('keepWhile consumerHashed: the copy is not hashed again (the consumer\'s word is taken)', async () => {
+  await withTars(async (t, root) => {
+    // A consumer that lies shows the copy was not rehashed: it lands under the lie, and
+    // verify (what save runs first) is what catches a bad tar.
+    const claimed = { diffId: sha256Digest('what the consumer claims') };
+    const got = await t.keepWhile(Readable.from([Buffer.from('plain bytes')]), async (r) => {
+      for await (const _ of r) {
+        // read
+      }
+      return claimed;
+    }, { consumerHashed: true });
+    assert.equal(got, claimed);
+    assert.deepEqual(await blobs(root), [digestHex(claimed.diffId)]);
+    assert.equal(await t.verify(claimed.diffId), false);
+    assert.deepEqual(await blobs(root), []);
+    assert.deepEqual(await marks(root), []);
+  });
+});
+
+test('keepWhile consumerHashed: gzip bytes are still hashed (the extractor would name the gunzipped tar)', async () => {
+  await withTars(async (t, root) => {
+    const gz = gzipSync(Buffer.from('inner tar'));
+    // The consumer's diff ID is that of the gunzipped bytes, as applyLayerTar computes it.
+    const inner = { diffId: sha256Digest('inner tar') };
+    const got = await t.keepWhile(Readable.from([gz.subarray(0, 1), gz.subarray(1)]), async (r) => {
+      for await (const _ of r) {
+        // read
+      }
+      return inner;
+    }, { consumerHashed: true });
+    assert.equal(got, inner);
+    assert.deepEqual(await blobs(root), []);
+    assert.deepEqual(await marks(root), []);
+    assert.deepEqual(await readdir(join(root, 'content', 'ingest')), []);
+  });
+});
+
+test('keepWhile consumerHashed: a failing consumer or source leaves nothing behind', async () => {
+  await withTars(async (t, root) => {
+    await assert.rejects(
+      t.keepWhile(Readable.from([Buffer.alloc(3 << 20)]), async (r) => {
+        for await (const _ of r) throw new Error('unsafe layer');
+        return { diffId: sha256Digest('x') };
+      }, { consumerHashed: true }),
+      /unsafe layer/,
+    );
+    const broken = new Readable({
+      read() {
+        this.push(Buffer.alloc(1000));
+        this.destroy(new Error('connection reset'));
+      },
+    });
+    await assert.rejects(t.keepWhile(broken, slowHash, { consumerHashed: true }), /connection reset/);
+    assert.deepEqual(await blobs(root), []);
+    assert.deepEqual(await marks(root), []);
+    assert.deepEqual(await readdir(join(root, 'content', 'ingest')), []);
+  });
+});
+
+test('ingest stores a stream under its sha256', async () => {
+  await withTars(async (t, root) => {
+    const got = await t.ingest(Readable.from([Buffer.from('a'), Buffer.from('bc')]));
+    assert.deepEqual(got, { digest: sha256Digest('abc'), size: 3 });
+    assert.deepEqual(await blobs(root), [digestHex(got.digest)]);
+    assert.deepEqual(await marks(root), []);
   });
 });

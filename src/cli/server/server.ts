@@ -123,8 +123,12 @@ export class CliServer {
     process.on('uncaughtException', (err) => this.fatal(err));
     // Whatever the start-up (the warm-up) still closes settles first.
     for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
-    this.baseline = countResources();
-    this.armIdle();
+    // A call that came in meanwhile would put its own handles in the baseline; left empty,
+    // the check after that call fails and the server exits (the safe side).
+    if (this.state === 'idle') {
+      this.baseline = countResources();
+      this.armIdle();
+    }
     return true;
   }
 
@@ -167,6 +171,12 @@ export class CliServer {
 
   private onConnection(conn: net.Socket): void {
     if (this.state === 'serving') {
+      this.refuse(conn, 'busy');
+      return;
+    }
+    if (this.call && !this.call.finished) {
+      // Never two calls at once, whatever the state says: they would share env, cwd and fds.
+      this.opts.log?.(`berth cli server: a call was still running in state ${this.state}; told busy`);
       this.refuse(conn, 'busy');
       return;
     }
