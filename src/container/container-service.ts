@@ -168,7 +168,8 @@ export class ContainerService {
       await this.store.delete(rec).catch(() => {});
       throw err;
     }
-    if (rec.HostConfig.ContainerIDFile) await writeFile(rec.HostConfig.ContainerIDFile, id).catch(() => {});
+    // HostConfig.ContainerIDFile is the client's (--cidfile, relative to its cwd): the CLI
+    // writes it, as dockerd leaves it alone.
     this.deps.events.emit('container', 'create', id, this.attrs(rec));
     return { Id: id, Warnings: [...limits.warnings, ...(net?.warnings ?? [])] };
   }
