@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { initBinary } from '../runtime/init-binary.js';
 import { logSizeMax } from './log-config.js';
 import { join } from 'node:path';
