@@ -26,24 +26,32 @@ export function renderBuildReport(results: readonly BuildEngineResult[]): string
   const berthEngine = results.find((r) => r.engine === 'berth');
   const viaDocker = client(berthEngine, 'docker CLI');
   const own = client(berthEngine, 'berth CLI');
+  // `berth` as installed when the launcher was built (docs/decisions.md, "A warm CLI").
+  const warm = client(berthEngine, 'berth warm CLI');
   const body = (['cold', 'cached'] as const).map((figure) => {
     const d = secs(docker?.[figure]);
     const b = secs(viaDocker?.[figure]);
     const o = secs(own?.[figure]);
+    const w = secs(warm?.[figure]);
+    const target = { kind: 'ratio', max: BUILD_TARGETS[figure] } as const;
     return [
       `${FIGURE_TEXT[figure]}, median`,
       fmt(d), range(docker?.[figure]),
       fmt(b), range(viaDocker?.[figure]),
       fmt(o), range(own?.[figure]),
+      ...(warm ? [fmt(w), range(warm[figure])] : []),
       times(ratio(b, d)), times(ratio(o, d)),
+      ...(warm ? [times(ratio(w, d))] : []),
       `≤ ${BUILD_TARGETS[figure]} × docker`,
-      verdict({ berth: b, docker: d, target: { kind: 'ratio', max: BUILD_TARGETS[figure] } }),
+      verdict({ berth: b, docker: d, target }),
+      ...(warm ? [verdict({ berth: w, docker: d, target })] : []),
     ];
   });
   const out = [
     formatTable(
       ['figure', 'docker', 'range', 'berth (docker CLI)', 'range', 'berth (berth CLI)', 'range',
-        'berth/docker', 'berth CLI/docker', 'target', ''],
+        ...(warm ? ['berth (warm CLI)', 'range'] : []),
+        'berth/docker', 'berth CLI/docker', ...(warm ? ['warm CLI/docker'] : []), 'target', 'docker CLI', ...(warm ? ['warm'] : [])],
       body,
     ),
     '',
