@@ -20,21 +20,13 @@ const common = {
   logLevel: 'warning',
 };
 
-// The CLI: CommonJS, so that bin/berth can compile it with a V8 code cache (see there),
-// and with the modules few commands use loaded on first use (scripts/lazy-modules.mjs).
-async function buildCli() {
-  rmSync('dist/berth.cache', { force: true }); // never left next to a bundle it was not made for
-  const result = await build({
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
+// What the CLI's bundles share (the CLI itself and its warm server): CommonJS, and the
+// modules few commands use loaded on first use (scripts/lazy-modules.mjs).
+function cliCommon() {
+  const { banner: _esmOnly, ...rest } = common;
+  return {
+    ...rest,
     format: 'cjs',
-    sourcemap: 'linked',
-    external: ['koffi'],
-    logLevel: 'warning',
-    entryPoints: ['src/cli/main.ts'],
-    outfile: 'dist/berth.cjs',
-    write: false,
     plugins: [
       lazyModules({
         builtins: ['crypto', 'zlib', 'https', 'tls', 'child_process', 'readline', 'dns', 'worker_threads'],
@@ -42,7 +34,14 @@ async function buildCli() {
         resolveDir: process.cwd(),
       }),
     ],
-  });
+  };
+}
+
+// The CLI: CommonJS, so that bin/berth can compile it with a V8 code cache (see there),
+// and with the modules few commands use loaded on first use (scripts/lazy-modules.mjs).
+async function buildCli() {
+  rmSync('dist/berth.cache', { force: true }); // never left next to a bundle it was not made for
+  const result = await build({ ...cliCommon(), entryPoints: ['src/cli/main.ts'], outfile: 'dist/berth.cjs', write: false });
   mkdirSync('dist', { recursive: true });
   for (const f of result.outputFiles) {
     if (!f.path.endsWith('.cjs')) {
@@ -85,18 +84,7 @@ function writeCodeCache() {
 // The warm CLI (docs/decisions.md): the server that runs calls handed over by the native
 // launcher. Its own bundle, so that the CLI's bundle never loads koffi.
 function buildCliServer() {
-  return build({
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    sourcemap: 'linked',
-    external: ['koffi'],
-    logLevel: 'warning',
-    entryPoints: ['src/cli/server/main.ts'],
-    outfile: 'dist/berth-cli-server.cjs',
-    plugins: [lazyModules({ builtins: ['crypto', 'zlib', 'https', 'tls', 'child_process', 'readline', 'dns', 'worker_threads'], packages: ['tar-stream'], resolveDir: process.cwd() })],
-  });
+  return build({ ...cliCommon(), entryPoints: ['src/cli/server/main.ts'], outfile: 'dist/berth-cli-server.cjs' });
 }
 
 // dist/berth-launcher, when a C compiler is there; without one `berth` stays bin/berth.
