@@ -118,7 +118,8 @@ export async function setUpRuntimes(o: RuntimeSetupOptions): Promise<RuntimeTabl
     for (const f of prep.failed) o.log(`cannot mount a cgroup v1 hierarchy for ${f.controller}: ${f.error}`);
     if (prep.remaining.length) {
       o.log(`crun cannot run here: cgroup2 still offers ${prep.remaining.join(', ')} on this hybrid host`);
-    } else {
+    } else if (o.defaultRuntime === undefined || defs.get(o.defaultRuntime)?.kind === 'crun') {
+      // The probe (one crun create, 0.1-0.2 s of every start-up) only decides the default.
       const probe = await probeCrun(crunLike[0] as OciRuntime, o.execRoot, o.cgroupParent);
       crunWorks = probe === null;
       if (probe !== null) o.log(`crun cannot run here: ${probe}`);
