@@ -127,10 +127,8 @@ export class DistributionService {
     return search(this.registry.config, this.deps.userAgent, term, limit, filters, auth);
   }
 
-  private async tarSize(diffId: string): Promise<number> {
-    const tars = this.deps.layers.tars;
-    if (!(await tars.has(diffId))) return 0;
-    return tars.content.size(diffId).catch(() => 0);
+  private tarSize(diffId: string): Promise<number> {
+    return this.deps.layers.tars.size(diffId);
   }
 
   // The kept tar; for a layer registered before tars were kept, its files archived again

@@ -1,5 +1,6 @@
 import { MediaTypes } from '../image/archive-format.js';
 import { digestError } from '../image/digest.js';
+import type { LayerCompression } from '../storage/layer-decompress.js';
 import { invalid } from '../util/errors.js';
 import { formatPlatform, platformScore, type Platform } from './platform.js';
 
@@ -123,7 +124,7 @@ export function noMatchingManifest(wanted: Platform): Error {
   return invalid(`no matching manifest for ${formatPlatform(wanted)} in the manifest list entries`);
 }
 
-export type LayerCompression = 'gzip' | 'zstd' | 'none';
+export type { LayerCompression };
 
 // The compression a layer's media type declares (the bytes are sniffed as well).
 export function layerCompression(mediaType: string): LayerCompression {

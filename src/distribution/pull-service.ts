@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { EventBus } from '../daemon/events.js';
 import { chainIds, digestError, sha256Digest } from '../image/digest.js';
@@ -14,9 +13,10 @@ import {
   withTag,
   type NamedRef,
 } from '../image/reference.js';
+import type { RegisterOptions } from '../image/archive-layer-store.js';
 import type { ImageConfig } from '../image/types.js';
 import { descriptorKind } from '../image/archive-format.js';
-import { decompressedTar } from '../storage/layer-decompress.js';
+import { plainLayer } from '../storage/layer-decompress.js';
 import type { LayerInfo } from '../storage/types.js';
 import { BerthError, invalid, systemError } from '../util/errors.js';
 import { shortId } from '../util/ids.js';
@@ -62,7 +62,8 @@ export interface PullImageStore {
 // What pull needs from the layer store.
 export interface PullLayerStore {
   get(chainId: string): Promise<LayerInfo | null>;
-  register(tar: Readable, parentChainId: string | null, expectedDiffId?: string): Promise<LayerInfo>;
+  // opts.blob: the verified download, kept as the layer's tar (archive-layer-store.ts).
+  register(tar: Readable, parentChainId: string | null, expectedDiffId?: string, opts?: RegisterOptions): Promise<LayerInfo>;
   // Overlay2Store.holdCommit: layers registered side by side, committed in order.
   holdCommit(chainId: string, until: Promise<unknown>): () => void;
 }
@@ -305,7 +306,9 @@ class Puller {
         consumed += n;
         extracting?.set(consumed);
       };
-      return this.deps.layers.register(plainLayer(counted(bytes, onBytes), layerCompression(l.mediaType)), parent, diffId);
+      const compression = layerCompression(l.mediaType);
+      const blob = { path: this.deps.downloads.path(l.digest), digest: l.digest, compression };
+      return this.deps.layers.register(plainLayer(counted(bytes, onBytes), compression), parent, diffId, { blob });
     };
     let registered: Promise<LayerInfo> | null = null;
     try {
@@ -377,13 +380,6 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
-// The layer's tar, uncompressed: zstd through the zstd tool (Node 20's zlib has none),
-// gzip sniffed and undone in large chunks (layer-decompress.ts).
-function plainLayer(bytes: AsyncIterable<Buffer>, compression: LayerCompression): Readable {
-  if (compression === 'zstd') return zstdDecompress(bytes);
-  return Readable.from(decompressedTar(bytes), { objectMode: false });
-}
-
 async function* counted(src: AsyncIterable<Buffer>, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
   for await (const chunk of src) {
     onBytes(chunk.length);
@@ -400,15 +396,4 @@ function parseConfig(bytes: Buffer): ImageConfig {
   }
   if (!v || typeof v !== 'object' || !v.rootfs || typeof v.rootfs !== 'object') throw invalid('invalid rootfs in image configuration');
   return v as ImageConfig;
-}
-
-// zstd layers (OCI +zstd): Node 20's zlib has no zstd, the zstd tool does.
-function zstdDecompress(src: AsyncIterable<Buffer>): Readable {
-  const child = spawn('zstd', ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'ignore'] });
-  pipeline(src, child.stdin).catch((err: unknown) => child.stdout.destroy(err as Error));
-  child.on('error', (err) => child.stdout.destroy(err));
-  child.on('exit', (code) => {
-    if (code !== 0) child.stdout.destroy(new Error(`zstd exited with status ${code}`));
-  });
-  return child.stdout;
 }

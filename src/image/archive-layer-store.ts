@@ -1,11 +1,22 @@
 import { createReadStream } from 'node:fs';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { chainId } from '../storage/chain-id.js';
+import type { LayerCompression } from '../storage/layer-decompress.js';
 import { Overlay2Store } from '../storage/overlay2.js';
 import type { LayerInfo } from '../storage/types.js';
 import { decompress } from './archive-decompress.js';
 import { LayerTars } from './archive-layer-tars.js';
+
+export interface PulledBlob {
+  path: string;
+  digest: string;
+  compression: LayerCompression;
+}
+
+export interface RegisterOptions {
+  blob?: PulledBlob;
+}
 
 // The overlay2 layer store, keeping each registered layer's tar (see archive-layer-tars.ts
 // for why). Every registration path (import, bootstrap, commit, build, pull, load) goes
@@ -26,7 +37,9 @@ export class LayerTarKeepingStore extends Overlay2Store {
     await this.tars.init();
   }
 
-  override async register(tar: Readable, parentChainId: string | null, expectedDiffId?: string): Promise<LayerInfo> {
+  // opts.blob: the layer's compressed blob, which will be at blob.path, verified, once the
+  // layer is committed (a pull's download): it is kept instead of a copy of the tar.
+  override async register(tar: Readable, parentChainId: string | null, expectedDiffId?: string, opts: RegisterOptions = {}): Promise<LayerInfo> {
     // Gzip is undone once, here: the store then reads a plain tar, and the tar kept is the
     // one the diff ID names.
     const { compression, stream } = await decompress(tar);
@@ -42,6 +55,7 @@ export class LayerTarKeepingStore extends Overlay2Store {
       if (expectedDiffId !== undefined && (await this.tars.has(expectedDiffId))) {
         return await super.register(stream, parentChainId, expectedDiffId);
       }
+      if (opts.blob && expectedDiffId !== undefined) return await this.registerKeepingBlob(stream, parentChainId, expectedDiffId, opts.blob);
       const extracts = chain === null || (alone && (await this.get(chain)) === null);
       return await this.tars.keepWhile(stream, (plain) => super.register(plain, parentChainId, expectedDiffId), {
         consumerHashed: extracts,
@@ -49,6 +63,22 @@ export class LayerTarKeepingStore extends Overlay2Store {
     } finally {
       this.leave(chain);
     }
+  }
+
+  // The blob is adopted only after the layer is committed (its bytes verified by then);
+  // whether it really holds this diff ID's tar is checked when the tar is read (verify,
+  // push), as for a kept tar.
+  private async registerKeepingBlob(plain: Readable, parentChainId: string | null, diffId: string, blob: PulledBlob): Promise<LayerInfo> {
+    let size = 0;
+    async function* counting(): AsyncGenerator<Buffer> {
+      for await (const chunk of plain) {
+        size += (chunk as Buffer).length;
+        yield chunk as Buffer;
+      }
+    }
+    const layer = await super.register(Readable.from(counting(), { objectMode: false }), parentChainId, diffId);
+    await this.tars.adoptBlob(diffId, blob.path, { digest: blob.digest, compression: blob.compression, size });
+    return layer;
   }
 
   // A layer tar already on disk under the data root (a `load` spool file) whose sha256 is

@@ -1,9 +1,12 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { link, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { FileWriter } from '../storage/file-writer.js';
+import { plainLayer, type LayerCompression } from '../storage/layer-decompress.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { ContentStore } from './content-store.js';
 import { digestHex, isSha256Digest } from './digest.js';
 
@@ -24,13 +27,26 @@ import { digestHex, isSha256Digest } from './digest.js';
 // can leave a renamed but empty or partial file, so `save` checks a tar's digest before
 // sending it (verify) and treats a bad one as missing.
 //
-// A layer tar is marked (image/layer-tars/<diffIdHex>, an empty file) once its layer is
-// registered: the marks tell layer tars from other blobs, so garbage collection removes a
-// tar when the last layer with its diff ID goes, and nothing else.
+// A pulled layer keeps its compressed blob instead (content/sha256/<blobHex>, the verified
+// download itself, linked in rather than copied): writing the tar again cost a third of
+// the pull's time, and the blob is what the registry gave, byte for byte. Its mark then
+// names the blob, its compression and the tar's size; open() undoes the compression, and
+// verify() checks the tar that comes out against the diff ID as for a plain one.
+//
+// A layer tar is marked (image/layer-tars/<diffIdHex>, an empty file, or the blob's JSON)
+// once its layer is registered: the marks tell layer tars from other blobs, so garbage
+// collection removes a tar when the last layer with its diff ID goes, and nothing else.
 
 export interface LayerTar {
   stream: Readable;
   size: number;
+}
+
+// What a mark says when the layer's compressed blob is kept instead of its tar.
+export interface KeptBlob {
+  digest: string; // the blob's own sha256, as the registry named it
+  compression: Exclude<LayerCompression, 'none'>;
+  size: number; // bytes of the tar it uncompresses to
 }
 
 export class LayerTars {
@@ -53,21 +69,89 @@ export class LayerTars {
   }
 
   async has(diffId: string): Promise<boolean> {
-    return isSha256Digest(diffId) && this.content.has(diffId);
+    if (!isSha256Digest(diffId)) return false;
+    if (await this.content.has(diffId)) return true;
+    const blob = await this.keptBlob(diffId);
+    return blob !== null && this.content.has(blob.digest);
+  }
+
+  // The tar's size, 0 when none is kept.
+  async size(diffId: string): Promise<number> {
+    if (!isSha256Digest(diffId)) return 0;
+    const plain = await this.content.size(diffId).catch(() => null);
+    if (plain !== null) return plain;
+    const blob = await this.keptBlob(diffId);
+    return blob !== null && (await this.content.has(blob.digest)) ? blob.size : 0;
   }
 
   async open(diffId: string): Promise<LayerTar | null> {
-    if (!(await this.has(diffId))) return null;
+    if (!isSha256Digest(diffId)) return null;
     try {
-      const size = await this.content.size(diffId);
-      return { stream: await this.content.open(diffId), size };
+      if (await this.content.has(diffId)) {
+        const size = await this.content.size(diffId);
+        return { stream: await this.content.open(diffId), size };
+      }
+      const blob = await this.keptBlob(diffId);
+      if (!blob) return null;
+      const file = await open(this.content.path(blob.digest), 'r');
+      const bytes = createReadStream('', { fd: file, highWaterMark: 1 << 20 });
+      return { stream: plainLayer(bytes, blob.compression), size: blob.size };
     } catch {
       return null; // removed meanwhile
     }
   }
 
+  // The layer's tar is kept, plain, under its diff ID; a blob kept for it before goes.
   async mark(diffId: string): Promise<void> {
+    const before = await this.keptBlob(diffId);
     await writeFile(join(this.markDir, digestHex(diffId)), '');
+    if (before) await this.content.delete(before.digest);
+  }
+
+  // Keeps a layer's verified compressed blob (a file under the data root) as its tar, once
+  // the layer is registered; nothing when the tar is kept already. An uncompressed blob is
+  // the tar itself. Linked, not moved: the caller still owns the file at `path`.
+  async adoptBlob(diffId: string, path: string, blob: { digest: string; compression: LayerCompression; size: number }): Promise<void> {
+    if (!isSha256Digest(diffId) || !isSha256Digest(blob.digest) || (await this.has(diffId))) return;
+    const plain = blob.digest === diffId;
+    // A media type that says plain tar does not stop Docker from sniffing gzip.
+    const compression = blob.compression === 'none' && !plain ? await sniffGzip(path) : blob.compression;
+    if (compression === 'none' && !plain) return; // not this layer's tar
+    await link(path, this.content.path(blob.digest)).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    });
+    if (plain) {
+      await this.mark(diffId);
+      return;
+    }
+    const kept: KeptBlob = { digest: blob.digest, compression: compression as KeptBlob['compression'], size: blob.size };
+    await writeFileAtomic(join(this.markDir, digestHex(diffId)), JSON.stringify(kept));
+  }
+
+  // The blob a mark names, or null for a plain tar's mark, no mark or an unreadable one.
+  private async keptBlob(diffId: string): Promise<KeptBlob | null> {
+    let text: string;
+    try {
+      text = await readFile(join(this.markDir, digestHex(diffId)), 'utf8');
+    } catch {
+      return null;
+    }
+    if (text === '') return null;
+    try {
+      const v = JSON.parse(text) as Partial<KeptBlob>;
+      const ok = typeof v.digest === 'string' && isSha256Digest(v.digest) && (v.compression === 'gzip' || v.compression === 'zstd') && Number.isSafeInteger(v.size);
+      return ok ? (v as KeptBlob) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  // Deletes a diff ID's mark and whatever it kept.
+  private async forget(diffId: string): Promise<void> {
+    const blob = await this.keptBlob(diffId);
+    await unlink(join(this.markDir, digestHex(diffId))).catch(() => {});
+    await this.content.delete(diffId);
+    if (blob) await this.content.delete(blob.digest);
   }
 
   // Reads a tar while something else consumes it (the layer store extracting it), and
@@ -185,10 +269,17 @@ export class LayerTars {
     const t = await this.open(diffId);
     if (!t) return false;
     const hash = createHash('sha256');
-    for await (const chunk of t.stream) hash.update(chunk as Buffer);
-    if (`sha256:${hash.digest('hex')}` === diffId) return true;
-    await unlink(join(this.markDir, digestHex(diffId))).catch(() => {});
-    await this.content.delete(diffId);
+    let size = 0;
+    try {
+      for await (const chunk of t.stream) {
+        hash.update(chunk as Buffer);
+        size += (chunk as Buffer).length;
+      }
+    } catch {
+      // A blob that does not uncompress is as bad as one that hashes wrong.
+    }
+    if (`sha256:${hash.digest('hex')}` === diffId && size === t.size) return true;
+    await this.forget(diffId);
     return false;
   }
 
@@ -226,11 +317,20 @@ export class LayerTars {
     for (const hex of marks) {
       const diffId = `sha256:${hex}`;
       if (live.has(diffId)) continue;
-      await unlink(join(this.markDir, hex)).catch(() => {});
-      await this.content.delete(diffId);
+      await this.forget(diffId);
       removed.push(diffId);
     }
     return removed;
+  }
+}
+
+async function sniffGzip(path: string): Promise<LayerCompression> {
+  const fh = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b ? 'gzip' : 'none';
+  } finally {
+    await fh.close();
   }
 }
 

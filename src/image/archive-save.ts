@@ -155,7 +155,7 @@ async function ensureLayerTar(layers: SaveLayerSource, diffId: string, chain: st
     }
     await tars.mark(diffId);
   }
-  return tars.content.size(diffId);
+  return tars.size(diffId);
 }
 
 type Pack = ReturnType<typeof tar.pack>;

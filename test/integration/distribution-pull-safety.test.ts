@@ -1,8 +1,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
 import { TestDaemon } from '../helpers/daemon.js';
 import { ok, waitFor } from './network-fixtures.js';
 import { gzipLayer, putBlob, putManifest, pushedDigest, readAll, startProxy, startRegistry, type TestRegistry } from './distribution-fixtures.js';
@@ -203,6 +207,41 @@ test('killed mid-pull: no image, and the next pull reuses what was complete', as
   assert.match(fourth, new RegExp(`^${base.slice(7, 19)}: Already exists$`, 'm'));
   assert.equal(proxy.blobGets.get(base), baseGets, 'the registered layer was not fetched again');
   assert.equal((await d3.run(['run', '--rm', repo, 'sh', '-c', 'wc -c < /noise'])).stdout.trim(), '3000000');
+});
+
+test('a pulled layer keeps the registry blob as its tar: no second copy; save gives the exact tars, rmi removes the blobs', async (t) => {
+  const m = await manifestOf('safety/big', 'latest');
+  const d4 = await TestDaemon.start();
+  t.after(() => d4.cleanup());
+  const repo = `${reg.host}/safety/big`;
+  await ok(d4, ['pull', repo]);
+  const content = join(d4.dataRoot, 'content', 'sha256');
+  const stored = await readdir(content);
+  for (const [i, l] of m.layers.entries()) {
+    assert.ok(stored.includes(l.digest.slice(7)), `layer ${i}: the verified download is kept`);
+    assert.ok(!stored.includes(bigDiffIds[i]!.slice(7)), `layer ${i}: no uncompressed copy of its tar`);
+  }
+  assert.deepEqual(await readdir(join(d4.dataRoot, 'content', 'downloads')), []);
+
+  // save uncompresses them: each layer in the archive hashes to its diff ID.
+  const file = join(d4.dir, 'saved.tar');
+  await ok(d4, ['save', '-o', file, repo]);
+  const layers = new Map<string, string>();
+  const extract = tar.extract();
+  const reading = (async () => {
+    for await (const entry of extract) {
+      const hash = createHash('sha256');
+      for await (const c of entry) hash.update(c as Buffer);
+      layers.set(entry.header.name, `sha256:${hash.digest('hex')}`);
+    }
+  })();
+  await pipeline(createReadStream(file), extract);
+  await reading;
+  for (const diffId of bigDiffIds) assert.equal(layers.get(`blobs/sha256/${diffId.slice(7)}`), diffId);
+
+  await ok(d4, ['rmi', repo]);
+  const left = await readdir(content);
+  for (const l of m.layers) assert.ok(!left.includes(l.digest.slice(7)), 'the blobs went with their layers');
 });
 
 test('daemon.json: registry-mirrors serve Docker Hub names, insecure-registries allow plain http', async (t) => {

@@ -209,3 +209,91 @@ test('ingest stores a stream under its sha256', async () => {
     assert.deepEqual(await marks(root), []);
   });
 });
+
+// A pulled layer: its tar, and the verified gzip blob a download left at `path`.
+async function pulledBlob(root: string, tarBytes: Buffer): Promise<{ diffId: string; digest: string; path: string }> {
+  const gz = gzipSync(tarBytes);
+  const path = join(root, 'download');
+  await writeFile(path, gz);
+  return { diffId: sha256Digest(tarBytes), digest: sha256Digest(gz), path };
+}
+
+async function readAll(r: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of r) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+test('adoptBlob keeps a pulled gzip blob as the layer tar: linked, opened uncompressed, verified', async () => {
+  await withTars(async (t, root) => {
+    const tarBytes = Buffer.alloc(300_000, 'x');
+    const b = await pulledBlob(root, tarBytes);
+    await t.adoptBlob(b.diffId, b.path, { digest: b.digest, compression: 'gzip', size: tarBytes.length });
+    // The download stays its owner's to remove; the store has its own link, under the blob's digest.
+    assert.deepEqual(await blobs(root), [digestHex(b.digest)]);
+    assert.deepEqual(await marks(root), [digestHex(b.diffId)]);
+    assert.equal(await t.has(b.diffId), true);
+    assert.equal(await t.size(b.diffId), tarBytes.length);
+    const opened = await t.open(b.diffId);
+    assert.equal(opened?.size, tarBytes.length);
+    assert.ok((await readAll(opened!.stream)).equals(tarBytes));
+    assert.equal(await t.verify(b.diffId), true);
+    // A second adoption (another pull of the same layer) changes nothing.
+    await t.adoptBlob(b.diffId, b.path, { digest: b.digest, compression: 'gzip', size: tarBytes.length });
+    assert.deepEqual(await blobs(root), [digestHex(b.digest)]);
+  });
+});
+
+test('adoptBlob: a blob that does not give the diff ID is dropped by verify, with its mark', async () => {
+  await withTars(async (t, root) => {
+    const b = await pulledBlob(root, Buffer.from('what the registry sent'));
+    const claimed = sha256Digest('what the config promised');
+    await t.adoptBlob(claimed, b.path, { digest: b.digest, compression: 'gzip', size: 22 });
+    assert.equal(await t.verify(claimed), false);
+    assert.equal(await t.has(claimed), false);
+    assert.deepEqual(await blobs(root), []);
+    assert.deepEqual(await marks(root), []);
+    // Not gzip at all: the same.
+    const path = join(root, 'garbage');
+    await writeFile(path, 'not gzip');
+    await t.adoptBlob(claimed, path, { digest: sha256Digest('not gzip'), compression: 'gzip', size: 8 });
+    assert.equal(await t.verify(claimed), false);
+    assert.deepEqual(await blobs(root), []);
+  });
+});
+
+test('adoptBlob: a plain tar blob is the tar itself; gzip is sniffed whatever the media type says', async () => {
+  await withTars(async (t, root) => {
+    const plainPath = join(root, 'plain');
+    await writeFile(plainPath, 'plain tar');
+    const plain = sha256Digest('plain tar');
+    await t.adoptBlob(plain, plainPath, { digest: plain, compression: 'none', size: 9 });
+    assert.equal((await t.open(plain))?.size, 9);
+    assert.equal(await t.verify(plain), true);
+
+    const b = await pulledBlob(root, Buffer.from('gzip bytes, tar media type'));
+    await t.adoptBlob(b.diffId, b.path, { digest: b.digest, compression: 'none', size: 26 });
+    assert.equal(await t.verify(b.diffId), true);
+    // A plain blob that is not the layer's tar is not kept.
+    const other = sha256Digest('another layer');
+    await t.adoptBlob(other, plainPath, { digest: plain, compression: 'none', size: 9 });
+    assert.equal(await t.has(other), false);
+  });
+});
+
+test('a kept blob goes with its diff ID (prune), or when the plain tar is kept after all (mark)', async () => {
+  await withTars(async (t, root) => {
+    const tarBytes = Buffer.from('layer');
+    const b = await pulledBlob(root, tarBytes);
+    await t.adoptBlob(b.diffId, b.path, { digest: b.digest, compression: 'gzip', size: 5 });
+    assert.deepEqual(await t.prune(async () => new Set()), [b.diffId]);
+    assert.deepEqual(await blobs(root), []);
+    assert.deepEqual(await marks(root), []);
+
+    await t.adoptBlob(b.diffId, b.path, { digest: b.digest, compression: 'gzip', size: 5 });
+    const kept = await t.keepWhile(Readable.from([tarBytes]), slowHash);
+    assert.equal(kept.diffId, b.diffId);
+    assert.deepEqual(await blobs(root), [digestHex(b.diffId)]);
+    assert.equal(await t.verify(b.diffId), true);
+  });
+});
