@@ -32,6 +32,13 @@ export interface BerthEngineOptions {
 
 const STOP_GRACE_MS = 20_000;
 
+/** The node flags on bin/berthd's `#!/usr/bin/env -S node …` line. */
+export function berthdNodeFlags(repoRoot: string): string[] {
+  const shebang = readFileSync(join(repoRoot, 'bin/berthd'), 'utf8').split('\n', 1)[0]!;
+  const words = shebang.split(/\s+/);
+  return words.slice(words.indexOf('node') + 1);
+}
+
 export class BerthEngine implements Engine {
   readonly name = 'berth';
   readonly clients: Client[];
@@ -107,15 +114,13 @@ export class BerthEngine implements Engine {
 
     const logFd = openSync(this.log, 'w');
     try {
-      this.daemon = spawn(
-        process.execPath,
-        [
-          // bin/berthd imports dist/berthd.mjs after setting UV_THREADPOOL_SIZE, as below.
-          berthdBundle ?? join(repoRoot, 'bin/berthd'), '-H', `unix://${this.sock}`, '--data-root', this.root, '--exec-root', this.exec,
-          '--config-file', this.config,
-        ],
-        { stdio: ['ignore', logFd, logFd], env: { UV_THREADPOOL_SIZE: '64', ...process.env } },
-      );
+      const args = ['-H', `unix://${this.sock}`, '--data-root', this.root, '--exec-root', this.exec, '--config-file', this.config];
+      // bin/berthd, run as `berthd` is, with the node flags of its #! line; another bundle
+      // gets the same flags and the same UV_THREADPOOL_SIZE.
+      const [command, commandArgs] = berthdBundle
+        ? [process.execPath, [...berthdNodeFlags(repoRoot), berthdBundle, ...args]]
+        : [join(repoRoot, 'bin/berthd'), args];
+      this.daemon = spawn(command, commandArgs, { stdio: ['ignore', logFd, logFd], env: { UV_THREADPOOL_SIZE: '64', ...process.env } });
     } finally {
       closeSync(logFd);
     }

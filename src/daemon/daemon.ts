@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { mkdir, readFile, writeFile, unlink, chown } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -20,6 +21,7 @@ import { ContainerMounts } from '../volume/container-mounts.js';
 import { ResourceLimits } from '../runtime/resource-limits.js';
 import { volumeRoutes } from '../api/routes/volumes.js';
 import { ApiServer } from '../api/server.js';
+import { IdleCollector } from './idle-gc.js';
 import { systemRoutes } from '../api/routes/system.js';
 import { containerRoutes } from '../api/routes/containers.js';
 import { attachRoutes } from '../api/routes/attach.js';
@@ -61,6 +63,7 @@ export class Daemon {
   networks!: NetworkService;
   volumes!: VolumeService;
   private servers: ApiServer[] = [];
+  private readonly idleGc = new IdleCollector();
   private health: HealthMonitor | null = null;
 
   constructor(readonly config: DaemonConfig) {}
@@ -161,9 +164,11 @@ export class Daemon {
     ];
     for (const host of c.hosts) {
       const server = new ApiServer({ routes, debug: c.debug });
+      server.server.on('request', (_req, res: ServerResponse) => res.once('close', () => this.idleGc.touch()));
       await listen(server, host, c.group);
       this.servers.push(server);
     }
+    this.idleGc.touch(); // start-up's own garbage
   }
 
   counts(): { containers: number; running: number; paused: number; stopped: number; images: number } {
@@ -176,6 +181,7 @@ export class Daemon {
   // Containers keep running under conmon when berthd stops (live restore by design).
   async stop(): Promise<void> {
     this.health?.close();
+    this.idleGc.stop();
     await Promise.all(this.servers.map((s) => s.close()));
     await this.networks?.close();
     for (const host of this.config.hosts) if (host.startsWith('unix://')) await unlink(host.slice(7)).catch(() => {});

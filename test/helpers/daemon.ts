@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { cleanupNetworks, testNetworkConfig } from './network.js';
 
 const repo = resolve(import.meta.dirname, '../..');
-export const berthdEntry = join(repo, 'dist/berthd.mjs');
+// The daemon as `berthd` runs it: bin/berthd with the node flags of its #! line.
+export const berthdEntry = join(repo, 'bin/berthd');
 export const berthEntry = join(repo, 'dist/berth.mjs');
 
 export interface RunResult {
@@ -45,8 +46,8 @@ export class TestDaemon {
   }
 
   async spawn(): Promise<void> {
-    const args = [berthdEntry, '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--cgroup-parent', this.cgroupParent, '--config-file', join(this.dir, 'daemon.json')];
-    const proc = spawn(process.execPath, args, { env: { ...process.env, UV_THREADPOOL_SIZE: '64' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = ['-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--cgroup-parent', this.cgroupParent, '--config-file', join(this.dir, 'daemon.json')];
+    const proc = spawn(berthdEntry, args, { env: { ...process.env, UV_THREADPOOL_SIZE: '64' }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     proc.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
