@@ -164,11 +164,14 @@ export class Daemon {
     ];
     for (const host of c.hosts) {
       const server = new ApiServer({ routes, debug: c.debug });
-      server.server.on('request', (_req, res: ServerResponse) => res.once('close', () => this.idleGc.touch()));
+      server.server.on('request', (_req, res: ServerResponse) => {
+        this.idleGc.begin();
+        res.once('close', () => this.idleGc.end());
+      });
       await listen(server, host, c.group);
       this.servers.push(server);
     }
-    this.idleGc.touch(); // start-up's own garbage
+    this.idleGc.arm(); // start-up's own garbage
   }
 
   counts(): { containers: number; running: number; paused: number; stopped: number; images: number } {
@@ -181,7 +184,7 @@ export class Daemon {
   // Containers keep running under conmon when berthd stops (live restore by design).
   async stop(): Promise<void> {
     this.health?.close();
-    this.idleGc.stop();
+    this.idleGc.cancel();
     await Promise.all(this.servers.map((s) => s.close()));
     await this.networks?.close();
     for (const host of this.config.hosts) if (host.startsWith('unix://')) await unlink(host.slice(7)).catch(() => {});

@@ -10,7 +10,9 @@ import { libc } from '../util/libc.js';
 // which only malloc_trim hands back to the kernel. The collection needs node's
 // --expose-gc; without it only the trim runs.
 
-const QUIET_MS = 2000;
+// Long enough that a burst of calls (a script, a compose up, a bench) keeps its warm
+// memory: the pages handed back cost a page fault each when the next pull needs them.
+const QUIET_MS = 5000;
 
 type Collect = () => void;
 
@@ -18,15 +20,27 @@ const mallocTrim = libc.func('int malloc_trim(size_t pad)');
 
 export class IdleCollector {
   private timer: NodeJS.Timeout | null = null;
+  private busy = 0;
 
   constructor(
     private readonly collect: Collect = giveMemoryBack,
     private readonly quietMs = QUIET_MS,
   ) {}
 
-  // Something happened: collect once nothing more has for quietMs.
-  touch(): void {
-    if (this.timer) clearTimeout(this.timer);
+  // A call starts: no collection while it runs (a pull's buffers are in use).
+  begin(): void {
+    this.busy++;
+    this.cancel();
+  }
+
+  // A call ended: once none has run for quietMs, collect.
+  end(): void {
+    this.busy = Math.max(0, this.busy - 1);
+    if (this.busy === 0) this.arm();
+  }
+
+  arm(): void {
+    this.cancel();
     this.timer = setTimeout(() => {
       this.timer = null;
       this.collect();
@@ -34,7 +48,7 @@ export class IdleCollector {
     this.timer.unref();
   }
 
-  stop(): void {
+  cancel(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
