@@ -4,6 +4,7 @@ import type { ContainerRecord } from './types.js';
 import { inspectMounts } from '../volume/mount-view.js';
 import { inspectNetworkSettings } from '../network/settings-view.js';
 import { hostConfigView } from './host-config-view.js';
+import { sortedMap } from '../util/sorted-map.js';
 
 // GET /containers/{id}/json: Docker's shape, built from the record on disk.
 export function inspectContainer(
@@ -32,7 +33,7 @@ export function inspectContainer(
     HostConfig: hostConfigView(rec.HostConfig),
     GraphDriver: { Data: ctx.graphDriver, Name: 'overlay2' },
     Mounts: inspectMounts(rec.MountPoints),
-    Config: rec.Config,
+    Config: { ...rec.Config, Labels: sortedMap(rec.Config.Labels) ?? {} },
     NetworkSettings: inspectNetworkSettings(rec),
   };
   if (ctx.sizeRw !== undefined) out.SizeRw = ctx.sizeRw;

@@ -230,7 +230,7 @@ export class ContainerService {
           resources: limits.resources,
           devices: limits.devices,
           ulimits: limits.ulimits,
-          cgroupsPath: containerCgroupsPath(this.deps.cgroupParent, rec.Id),
+          cgroupsPath: containerCgroupsPath(this.deps.cgroupParent, rec.Id, rec.HostConfig.CgroupParent),
           netns: net?.netns ?? (rec.HostConfig.NetworkMode === 'host' ? { mode: 'host' } : { mode: 'new' }),
           shmSize: rec.HostConfig.ShmSize,
           groupAdd: rec.HostConfig.GroupAdd ?? [],

@@ -4,6 +4,7 @@ import type { ContainerRecord } from './types.js';
 import { healthOf, healthSuffix, isHealthFilterValue } from './health-state.js';
 import { inspectMounts } from '../volume/mount-view.js';
 import { exposedPorts, networksView, onNetwork, portFilterMatches, publishedPorts, summaryPorts } from '../network/settings-view.js';
+import { sortedMap } from '../util/sorted-map.js';
 
 // How containers look from the API: the list summary and its filters, and the
 // status line ("Up 3 seconds"). Pure functions of a record and the clock.
@@ -61,7 +62,7 @@ export function summarize(rec: ContainerRecord, now = Date.now()): ContainerSumm
     Command: commandText(rec),
     Created: Math.floor(Date.parse(rec.Created) / 1000),
     Ports: summaryPorts(rec),
-    Labels: rec.Config.Labels ?? {},
+    Labels: sortedMap(rec.Config.Labels ?? {}),
     State: rec.State.Status,
     Status: statusText(rec, now),
     HostConfig: { NetworkMode: rec.HostConfig.NetworkMode },

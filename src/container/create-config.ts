@@ -3,6 +3,7 @@ import { DEFAULT_LOG_DRIVER, validateLogConfig } from './log-config.js';
 import type { ContainerConfig, HostConfig } from './types.js';
 import type { HealthConfig } from '../image/types.js';
 import { mergeHealthcheck, validateHealthcheck } from './health-config.js';
+import { sortedMap } from '../util/sorted-map.js';
 
 // The subset of an image's config that a container inherits.
 export interface ImageRunConfig {
@@ -130,7 +131,7 @@ export function mergeCreateConfig(body: CreateBody, imageRef: string, image: Ima
     WorkingDir: body.WorkingDir || image.WorkingDir || '',
     Entrypoint: entrypoint,
     OnBuild: null,
-    Labels: { ...(image.Labels ?? {}), ...(body.Labels ?? {}) },
+    Labels: sortedMap({ ...(image.Labels ?? {}), ...(body.Labels ?? {}) }),
   };
   const exposed = { ...(image.ExposedPorts ?? {}), ...(body.ExposedPorts ?? {}) };
   if (Object.keys(exposed).length) config.ExposedPorts = exposed;

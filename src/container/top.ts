@@ -5,6 +5,7 @@ import type { EventBus } from '../daemon/events.js';
 import { conflict, invalid, systemError } from '../util/errors.js';
 import type { ContainerRecord } from './types.js';
 import { containerEventAttrs } from './event-attrs.js';
+import { containerCgroupsPath } from '../runtime/cgroup-paths.js';
 
 // `docker top` (moby's daemon/top_unix.go): the host's `ps` with the caller's arguments,
 // keeping the rows whose PID is in the container's cgroup.
@@ -109,7 +110,7 @@ export class ContainerTop {
     const rec = this.deps.containers.resolve(ref);
     if (!rec.State.Running) throw conflict(`container ${rec.Id} is not running`);
     if (rec.State.Restarting) throw conflict(`Container ${rec.Id} is restarting, wait until the container is running`);
-    const pids = await cgroupPids(`${this.deps.cgroupParent}/${rec.Id}`, this.deps.cgroupRoot);
+    const pids = await cgroupPids(containerCgroupsPath(this.deps.cgroupParent, rec.Id, rec.HostConfig.CgroupParent), this.deps.cgroupRoot);
     // As moby: a literal split on single spaces; some options (f) refuse -q, so retry without.
     const argv = args.split(' ');
     const output = await runPs([...argv, psPidsArg(pids)]).catch(() => runPs(argv));

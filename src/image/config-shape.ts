@@ -1,4 +1,5 @@
 import type { ContainerConfig, ImageConfig } from './types.js';
+import { sortedMap } from '../util/sorted-map.js';
 
 // Docker marshals container.Config from a Go struct: every field without `omitempty` is
 // present (zero values and nulls included) in declaration order. Clients compare and
@@ -27,7 +28,7 @@ export function dockerContainerConfig(c: ContainerConfig = {}): ContainerConfig 
   if (c.NetworkDisabled) out.NetworkDisabled = true;
   if (c.MacAddress) out.MacAddress = c.MacAddress;
   out.OnBuild = c.OnBuild ?? null;
-  out.Labels = c.Labels ?? null;
+  out.Labels = sortedMap(c.Labels);
   if (c.StopSignal) out.StopSignal = c.StopSignal;
   if (c.StopTimeout !== undefined && c.StopTimeout !== null) out.StopTimeout = c.StopTimeout;
   if (c.Shell && c.Shell.length) out.Shell = c.Shell;

@@ -110,6 +110,14 @@ export class ImageService {
     return this.store.resolve(name);
   }
 
+  imageId(name: string): string | null {
+    try {
+      return this.store.resolve(name).id;
+    } catch {
+      return null;
+    }
+  }
+
   async resolveForRun(name: string): Promise<{ id: string; config: ContainerConfig; topChainId: string | null }> {
     const img = this.store.resolve(name);
     return { id: img.id, config: img.config.config ?? {}, topChainId: img.topChainId };

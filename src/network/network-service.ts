@@ -17,6 +17,7 @@ import { EmbeddedDns } from './dns-server.js';
 import { NameResolver } from './name-resolver.js';
 import { runTool } from './command.js';
 import { isPredefined, type EndpointState, type NetworkRecord } from './types.js';
+import { sortedMap } from '../util/sorted-map.js';
 
 // Networks: the three predefined ones (bridge, host, none) and user-defined bridges.
 // Owns the Linux bridges, berth's iptables chains and the embedded DNS listeners, and
@@ -342,7 +343,7 @@ export class NetworkService {
       ConfigFrom: { Network: '' },
       ConfigOnly: false,
       Options: auto ? { ...options, 'berth.subnet.auto': 'true' } : options,
-      Labels: req.Labels ?? {},
+      Labels: sortedMap(req.Labels ?? {}),
       bridge,
     };
     // The record first: a crash after it leaves a network that start-up finishes.

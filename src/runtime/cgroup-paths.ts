@@ -19,9 +19,11 @@ export type CgroupDirs =
 const STATS_CONTROLLERS = ['cpuacct', 'cpu', 'memory', 'blkio', 'pids'] as const;
 
 // runc's cgroupfs driver takes an absolute cgroupsPath below every hierarchy's root;
-// container-service gives it this one.
-export function containerCgroupsPath(cgroupParent: string, id: string): string {
-  return `${cgroupParent.replace(/\/+$/, '')}/${id}`;
+// container-service gives it this one: the container's own --cgroup-parent when it has one
+// (as dockerd, relative ones from the root), the daemon's otherwise.
+export function containerCgroupsPath(cgroupParent: string, id: string, own?: unknown): string {
+  const parent = typeof own === 'string' && own !== '' ? `/${own.replace(/^\/+/, '')}` : cgroupParent;
+  return `${parent.replace(/\/+$/, '')}/${id}`;
 }
 
 // /proc/self/mountinfo: "36 25 0:31 / /sys/fs/cgroup/cpu,cpuacct rw,... - cgroup cgroup rw,cpu,cpuacct".

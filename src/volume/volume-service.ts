@@ -9,6 +9,7 @@ import { mountDevice, unmountDevice } from './device-mount.js';
 import { isMountPoint } from '../storage/mounts.js';
 import { LIST_FILTERS, PRUNE_FILTERS, pruneFilters, validateFilters, volumeMatches, type Filters } from './volume-filters.js';
 import { ANONYMOUS_LABEL, type DeviceMount, type Volume } from './types.js';
+import { sortedMap } from '../util/sorted-map.js';
 
 export interface CreateVolumeOptions {
   driver?: string;
@@ -21,10 +22,6 @@ export interface PruneReport {
   VolumesDeleted: string[];
   SpaceReclaimed: number;
 }
-
-// dockerd answers with Go maps, whose JSON has its keys sorted.
-const sortedMap = (m: Record<string, string> | null | undefined): Record<string, string> | null =>
-  m ? Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : null;
 
 const nowRfc3339 = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 

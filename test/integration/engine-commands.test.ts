@@ -132,3 +132,24 @@ test('import from stdin with --change and --message', async () => {
   assert.equal(cfg.Comment, 'by test');
   await d.run(['rmi', 'imp']);
 });
+
+test('ps names the image as created while the name still means it, its ID once not; labels come sorted', async () => {
+  const ok = async (args: string[]): Promise<string> => {
+    const r = await d.run(args);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  await ok(['tag', 'busybox', 'ps-image:v1']);
+  const id = (await ok(['create', '--label', 'zeta=1', '--label', 'alpha=2', '--label', 'mid=3', 'ps-image:v1', 'true'])).trim();
+  const imageId = (await ok(['image', 'inspect', '-f', '{{.Id}}', 'busybox'])).trim();
+  const shown = async (): Promise<string> => (await ok(['ps', '-a', '--filter', `id=${id}`, '--format', '{{.Image}}'])).trim();
+  assert.equal(await shown(), 'ps-image:v1');
+  await ok(['rmi', 'ps-image:v1']);
+  assert.equal(await shown(), imageId.slice(7, 19));
+  const api = JSON.parse(await ok(['ps', '-a', '--filter', `id=${id}`, '--no-trunc', '--format', '{{json .}}']));
+  assert.equal(api.Image, imageId, 'untruncated: the full image ID, as dockerd');
+
+  assert.equal((await ok(['inspect', '-f', '{{json .Config.Labels}}', id])).trim(), '{"alpha":"2","mid":"3","zeta":"1"}');
+  assert.equal((await ok(['ps', '-a', '--filter', `id=${id}`, '--format', '{{.Labels}}'])).trim(), 'alpha=2,mid=3,zeta=1');
+  await ok(['rm', id]);
+});

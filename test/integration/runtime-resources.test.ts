@@ -305,3 +305,22 @@ test('cgroup directories are gone with their containers', async () => {
   await ok(['rm', '-f', id]);
   assert.ok(!(await exists(join('/sys/fs/cgroup/memory', d.cgroupParent, id))));
 });
+
+test('--cgroup-parent puts the container below the parent it names; top and stats find it there', async (t) => {
+  if (!(await exists('/sys/fs/cgroup/memory/memory.limit_in_bytes'))) return t.skip('these are cgroup v1 files; this host has another layout');
+  // A parent of the test daemon's own (so its cleanup removes it too), given without the
+  // leading slash as users often do: dockerd takes it from the hierarchy's root.
+  const parent = `${d.cgroupParent.slice(1)}/own-parent`;
+  const id = await runDetached(['--cgroup-parent', parent, '-m', '48m', 'busybox', 'sleep', '600']);
+  t.after(async () => {
+    await d.run(['rm', '-f', id]);
+    const { rmdir, readdir } = await import('node:fs/promises');
+    for (const ctrl of await readdir('/sys/fs/cgroup')) await rmdir(join('/sys/fs/cgroup', ctrl, parent)).catch(() => {});
+  });
+  assert.equal(await readFile(join('/sys/fs/cgroup/memory', parent, id, 'memory.limit_in_bytes'), 'utf8').then((s) => s.trim()), String(48 * MB));
+  assert.ok(!(await exists(cgroupFile('memory', id, 'memory.limit_in_bytes'))), 'not below the daemon\'s parent');
+  assert.equal((await inspect(id)).HostConfig.CgroupParent, parent);
+  assert.match(await ok(['top', id]), /sleep 600/);
+  const stats = JSON.parse(await ok(['stats', '--no-stream', '--format', '{{json .}}', id]));
+  assert.equal(stats.MemUsage.split(' / ')[1], '48MiB');
+});

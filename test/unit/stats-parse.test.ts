@@ -42,6 +42,10 @@ test('parseCgroupMounts: v1, hybrid, co-mounted, pure v2, none', () => {
 test('cgroupDirs and containerCgroupsPath', () => {
   const path = containerCgroupsPath('/berth/', 'abc');
   assert.equal(path, '/berth/abc');
+  // A container's own --cgroup-parent wins; a relative one counts from the root.
+  assert.equal(containerCgroupsPath('/berth', 'abc', '/mine/'), '/mine/abc');
+  assert.equal(containerCgroupsPath('/berth', 'abc', 'mine/sub'), '/mine/sub/abc');
+  assert.equal(containerCgroupsPath('/berth', 'abc', ''), '/berth/abc');
   assert.deepEqual(cgroupDirs(parseCgroupMounts(comounted)!, path), {
     version: 1,
     cpuacct: '/sys/fs/cgroup/cpu,cpuacct/berth/abc',

@@ -9,6 +9,7 @@ import { listContainers, summarize } from '../../container/container-view.js';
 import { inspectContainer } from '../../container/container-inspect.js';
 import type { WaitCondition } from '../../container/waiters.js';
 import type { LayerStore } from '../../storage/types.js';
+import type { ContainerRecord } from '../../container/types.js';
 import { readLog } from '../../runtime/log-reader.js';
 import { invalid, errorMessage } from '../../util/errors.js';
 import { parseFilterTimestamp } from '../../image/time.js';
@@ -17,6 +18,8 @@ export interface ContainerRouteDeps {
   containers: ContainerService;
   layers: LayerStore;
   imageMatches(imageId: string, nameOrId: string): Promise<boolean>;
+  // The image a name or ID stands for now, or null.
+  imageId(nameOrId: string): string | null;
   imageSize(imageId: string): Promise<number>;
   execIds?(containerId: string): string[]; // its execs not yet exited, for inspect
 }
@@ -137,6 +140,7 @@ async function list(d: ContainerRouteDeps, c: ApiContext): Promise<unknown> {
   return Promise.all(
     chosen.map(async (r) => {
       const s = summarize(r, now);
+      s.Image = shownImage(r, d.imageId);
       if (withSize) {
         const rw = await d.layers.rwSize(r.Id).catch(() => 0);
         // SizeRw is omitempty in moby's Container summary; SizeRootFs is not.
@@ -146,6 +150,13 @@ async function list(d: ContainerRouteDeps, c: ApiContext): Promise<unknown> {
       return s;
     }),
   );
+}
+
+// moby's list: the name the container was created with while that name still stands for
+// its image; once the tag is gone or points elsewhere, the image ID.
+function shownImage(r: ContainerRecord, imageId: (ref: string) => string | null): string {
+  if (r.Config.Image === r.Image || imageId(r.Config.Image) === r.Image) return r.Config.Image;
+  return r.Image;
 }
 
 async function inspect(d: ContainerRouteDeps, c: ApiContext): Promise<unknown> {

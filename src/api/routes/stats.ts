@@ -30,7 +30,7 @@ async function stats(d: StatsRouteDeps, sampler: StatsSampler, c: ApiContext): P
       name: rec.Name,
       running: rec.State.Running && !rec.State.Restarting,
       pid: rec.State.Pid,
-      cgroupsPath: containerCgroupsPath(d.cgroupParent, id),
+      cgroupsPath: containerCgroupsPath(d.cgroupParent, id, rec.HostConfig.CgroupParent),
       hostNetwork: rec.HostConfig.NetworkMode === 'host',
     };
   };
