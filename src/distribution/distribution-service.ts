@@ -11,7 +11,7 @@ import { RegistryConfig } from './endpoints.js';
 import { login, type AuthenticateOKBody } from './login-service.js';
 import type { ProgressSink } from './progress.js';
 import { PullService, type PullImageFn, type PullLayerStore, type PullOptions } from './pull-service.js';
-import { PushService, type PushOptions } from './push-service.js';
+import { PushService, type KeptGzipBlob, type PushOptions } from './push-service.js';
 import { RegistryService } from './registry-service.js';
 import { search, type SearchResult } from './search-service.js';
 import { V2MetadataStore } from './v2-metadata.js';
@@ -92,7 +92,7 @@ export class DistributionService {
         image: (id) => images.store.get(id),
         addReferences: (id, refs) => images.addReferences(id, refs),
       },
-      layers: { tarSize: (diffId) => this.tarSize(diffId), openTar: (diffId, chainId) => this.openTar(diffId, chainId) },
+      layers: { tarSize: (diffId) => this.tarSize(diffId), openTar: (diffId, chainId) => this.openTar(diffId, chainId), keptGzipBlob: (diffId) => this.keptGzipBlob(diffId) },
       metadata: this.metadata,
       events: deps.events,
       maxConcurrentUploads: positiveInt(raw['max-concurrent-uploads'], 5),
@@ -125,6 +125,12 @@ export class DistributionService {
 
   search(term: string, limit: number, filters: Record<string, string[]>, auth: AuthConfig): Promise<SearchResult[]> {
     return search(this.registry.config, this.deps.userAgent, term, limit, filters, auth);
+  }
+
+  private async keptGzipBlob(diffId: string): Promise<KeptGzipBlob | null> {
+    const b = await this.deps.layers.tars.compressedBlob(diffId);
+    if (!b || b.compression !== 'gzip') return null;
+    return { digest: b.digest, size: b.blobSize, tarSize: b.size, open: b.open };
   }
 
   private tarSize(diffId: string): Promise<number> {

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { once } from 'node:events';
+import { PassThrough, Readable } from 'node:stream';
 import type { EventBus } from '../daemon/events.js';
 import { MediaTypes } from '../image/archive-format.js';
 import { chainIds, sha256Digest } from '../image/digest.js';
 import { familiarName, familiarString, parseNormalizedNamed, refName, trimNamed, withTag, type NamedRef } from '../image/reference.js';
 import type { ImageConfig } from '../image/types.js';
+import { decompressedTar } from '../storage/layer-decompress.js';
 import { invalid, notFound, systemError } from '../util/errors.js';
 import { shortId } from '../util/ids.js';
 import type { AuthConfig } from './auth-config.js';
@@ -24,7 +26,10 @@ import type { V2Metadata, V2MetadataStore } from './v2-metadata.js';
 // only checked with HEAD ("Layer already exists"); one in a sibling repository of the same
 // registry is mounted ("Mounted from …"); the rest is gzipped from the layer's tar and
 // uploaded (one PUT when small, PATCH chunks when large), its digest computed on the way.
-// Then the config and the schema 2 manifest; the image gets a RepoDigest.
+// A pulled layer's kept gzip blob goes up as it is (no second compression, and the
+// registry gets the digest the image was pulled with, as containerd pushes); dockerd
+// compresses every layer again. Then the config and the schema 2 manifest; the image gets
+// a RepoDigest.
 
 export interface PushImageStore {
   // Every tag of a repository, with the image it names.
@@ -39,6 +44,16 @@ export interface PushLayerSource {
   tarSize(diffId: string, chainId: string): Promise<number>;
   // The layer's tar; its bytes must hash to the diff ID (checked while uploading).
   openTar(diffId: string, chainId: string): Promise<Readable>;
+  // The gzip blob a pulled layer keeps (archive-layer-tars.ts), pushed as it is; null when
+  // the layer keeps a plain tar.
+  keptGzipBlob(diffId: string): Promise<KeptGzipBlob | null>;
+}
+
+export interface KeptGzipBlob {
+  digest: string;
+  size: number; // of the blob
+  tarSize: number;
+  open(): Promise<Readable>;
 }
 
 export interface PushServiceDeps {
@@ -206,7 +221,8 @@ class Pusher {
       if (again) return again;
     }
 
-    const blob = await this.uploadLayer(id, diffId, { stream: await this.deps.layers.openTar(diffId, chainId), size });
+    const kept = await this.deps.layers.keptGzipBlob(diffId);
+    const blob = kept ? await this.uploadKept(id, diffId, kept) : await this.uploadLayer(id, diffId, { stream: await this.deps.layers.openTar(diffId, chainId), size });
     this.progress.update(id, 'Pushed');
     await this.deps.metadata.add(diffId, { Digest: blob.digest, SourceRepository: this.repoName });
     return blob;
@@ -260,17 +276,10 @@ class Pusher {
     return meta.map((m, i) => ({ m, i, c: common(m.SourceRepository) })).sort((a, b) => b.c - a.c || a.i - b.i).map((x) => x.m);
   }
 
-  // The layer tar, gzipped on the fly (LayerGzip), its diff ID checked and its blob digest
-  // computed on the way out. A blob that fits MONOLITHIC_MAX goes up in one PUT; a bigger
-  // one in one PATCH whose body streams as it is compressed, then a PUT with the digest,
-  // as dockerd uploads (the digest is known only at the end).
+  // The layer tar, gzipped on the fly (LayerGzip), its diff ID checked on the way out.
   private async uploadLayer(id: string, diffId: string, source: { stream: Readable; size: number }): Promise<RemoteBlob> {
-    const start = await this.client.startUpload();
-    if (start.mounted) throw systemError('registry mounted a blob it was not asked to');
-    let location = start.location;
     const pacer = new ProgressPacer(this.progress, id, 'Pushing', source.size);
     const plainHash = createHash('sha256');
-    const blobHash = createHash('sha256');
     let sourceError: unknown = null;
     async function* tar(): AsyncGenerator<Buffer> {
       try {
@@ -285,21 +294,70 @@ class Pusher {
         throw err;
       }
     }
-    const blob = new LayerGzip().compress(tar())[Symbol.asyncIterator]();
+    const pieces = new LayerGzip().compress(tar())[Symbol.asyncIterator]();
+    const blob = await this.sendBlob(pieces, async () => {
+      if (`sha256:${plainHash.digest('hex')}` !== diffId) throw tarMismatch(diffId);
+    }).catch((err: unknown) => {
+      source.stream.destroy();
+      throw sourceError ?? err;
+    });
+    pacer.finish();
+    return blob;
+  }
+
+  // A kept gzip blob, sent as it is read; what it uncompresses to is checked against the
+  // diff ID and its bytes against its digest before the upload is committed.
+  private async uploadKept(id: string, diffId: string, kept: KeptGzipBlob): Promise<RemoteBlob> {
+    const pacer = new ProgressPacer(this.progress, id, 'Pushing', kept.tarSize);
+    const file = await kept.open();
+    const toCheck = new PassThrough();
+    toCheck.on('error', () => {});
+    const checked = (async (): Promise<string> => {
+      const hash = createHash('sha256');
+      for await (const c of decompressedTar(toCheck)) {
+        hash.update(c);
+        pacer.add(c.length);
+      }
+      return `sha256:${hash.digest('hex')}`;
+    })();
+    checked.catch(() => {});
+    async function* pieces(): AsyncGenerator<Buffer[]> {
+      for await (const c of file) {
+        if (!toCheck.write(c)) await once(toCheck, 'drain');
+        yield [c as Buffer];
+      }
+      toCheck.end();
+    }
+    const blob = await this.sendBlob(pieces(), async () => {
+      const plain = await checked.catch(() => null);
+      if (plain !== diffId) throw tarMismatch(diffId);
+    }).catch((err: unknown) => {
+      file.destroy();
+      toCheck.destroy();
+      throw err;
+    });
+    if (blob.digest !== kept.digest) throw systemError(`cannot push layer ${diffId}: its kept blob no longer matches ${kept.digest}`);
+    pacer.finish();
+    return blob;
+  }
+
+  // One blob, from pieces of it as they come: one PUT when it fits MONOLITHIC_MAX, else one
+  // PATCH whose body streams, then a PUT with the digest, as dockerd uploads (the digest is
+  // known only at the end). `check` runs before the upload is committed.
+  private async sendBlob(source: AsyncIterator<Buffer[]>, check: () => Promise<void>): Promise<RemoteBlob> {
+    const start = await this.client.startUpload();
+    if (start.mounted) throw systemError('registry mounted a blob it was not asked to');
+    let location = start.location;
+    const blobHash = createHash('sha256');
     let size = 0;
     const next = async (): Promise<Buffer[] | null> => {
-      const r = await blob.next();
+      const r = await source.next();
       if (r.done) return null;
       for (const p of r.value) {
         blobHash.update(p);
         size += p.length;
       }
       return r.value;
-    };
-    const checkDiffId = (): void => {
-      if (`sha256:${plainHash.digest('hex')}` !== diffId) {
-        throw systemError(`cannot push layer ${diffId}: its tar does not match the layer's diff ID (the layer was not registered with its tar kept); re-create the image to push it`);
-      }
     };
     try {
       const first: Buffer[] = [];
@@ -313,16 +371,14 @@ class Pusher {
         first.push(...pieces);
       }
       if (!ended) location = await this.patchStream(location, first, next);
-      checkDiffId();
+      await check();
       const digest = `sha256:${blobHash.digest('hex')}`;
       await this.client.finishUpload(location, digest, ended ? Buffer.concat(first, size) : undefined);
-      pacer.finish();
       return { digest, size };
     } catch (err) {
-      await blob.return(undefined).catch(() => {});
-      source.stream.destroy();
+      await source.return?.(undefined).catch(() => {});
       await this.client.cancelUpload(location);
-      throw sourceError ?? err;
+      throw err;
     }
   }
 
@@ -370,4 +426,8 @@ class Pusher {
       throw err;
     }
   }
+}
+
+function tarMismatch(diffId: string): Error {
+  return systemError(`cannot push layer ${diffId}: its tar does not match the layer's diff ID (the layer was not registered with its tar kept); re-create the image to push it`);
 }

@@ -128,6 +128,17 @@ export class LayerTars {
     await writeFileAtomic(join(this.markDir, digestHex(diffId)), JSON.stringify(kept));
   }
 
+  // The compressed blob kept for a layer, as push sends it; null when a plain tar is kept
+  // (or nothing).
+  async compressedBlob(diffId: string): Promise<(KeptBlob & { blobSize: number; open(): Promise<Readable> }) | null> {
+    if (!isSha256Digest(diffId) || (await this.content.has(diffId))) return null;
+    const blob = await this.keptBlob(diffId);
+    if (!blob) return null;
+    const blobSize = await this.content.size(blob.digest).catch(() => null);
+    if (blobSize === null) return null;
+    return { ...blob, blobSize, open: () => this.content.open(blob.digest) };
+  }
+
   // The blob a mark names, or null for a plain tar's mark, no mark or an unreadable one.
   private async keptBlob(diffId: string): Promise<KeptBlob | null> {
     let text: string;

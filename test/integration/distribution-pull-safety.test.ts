@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
@@ -238,6 +238,40 @@ test('a pulled layer keeps the registry blob as its tar: no second copy; save gi
   await pipeline(createReadStream(file), extract);
   await reading;
   for (const diffId of bigDiffIds) assert.equal(layers.get(`blobs/sha256/${diffId.slice(7)}`), diffId);
+
+  // push sends the kept blobs as they are: another registry gets the same layer digests.
+  const other = await startRegistry();
+  t.after(() => other.close());
+  const copy = `${other.host}/copied/big`;
+  await ok(d4, ['tag', repo, copy]);
+  await ok(d4, ['push', copy]);
+  const copied = (await (await fetch(`http://${other.host}/v2/copied/big/manifests/latest`, { headers: { accept: MediaTypes.dockerManifest } })).json()) as { layers: Array<{ digest: string }> };
+  assert.deepEqual(copied.layers.map((l) => l.digest), m.layers.map((l) => l.digest));
+  // A blob berth's own gzip would not have made (zlib's gzip, level 6) keeps its digest too.
+  const layer = await gzipLayer('zlib-made', 'by zlib\n');
+  const blobDigest = await putBlob(reg.host, 'zlib/made', layer.blob);
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [layer.diffId] } }));
+  const configDigest = await putBlob(reg.host, 'zlib/made', config);
+  await putManifest(reg.host, 'zlib/made', 'v1', { schemaVersion: 2, mediaType: MediaTypes.dockerManifest, config: { mediaType: MediaTypes.dockerConfig, digest: configDigest, size: config.length }, layers: [{ mediaType: MediaTypes.dockerLayerGzip, digest: blobDigest, size: layer.blob.length }] }, MediaTypes.dockerManifest);
+  await ok(d4, ['pull', `${reg.host}/zlib/made:v1`]);
+  await ok(d4, ['tag', `${reg.host}/zlib/made:v1`, `${other.host}/zlib/made:v1`]);
+  await ok(d4, ['push', `${other.host}/zlib/made:v1`]);
+  const pushed = (await (await fetch(`http://${other.host}/v2/zlib/made/manifests/v1`, { headers: { accept: MediaTypes.dockerManifest } })).json()) as { layers: Array<{ digest: string }> };
+  assert.deepEqual(pushed.layers.map((l) => l.digest), [blobDigest]);
+  await ok(d4, ['rmi', `${reg.host}/zlib/made:v1`, `${other.host}/zlib/made:v1`]);
+  // A kept blob damaged on disk is refused before the upload is committed.
+  const third = await startRegistry();
+  t.after(() => third.close());
+  const top = join(content, m.layers[1]!.digest.slice(7));
+  const bytes = await readFile(top);
+  bytes[bytes.length >> 1] ^= 0xff;
+  await writeFile(top, bytes);
+  await ok(d4, ['tag', repo, `${third.host}/damaged/big`]);
+  const damaged = await d4.run(['push', `${third.host}/damaged/big`]);
+  assert.notEqual(damaged.code, 0);
+  assert.match(damaged.stderr, /cannot push layer sha256:[0-9a-f]{64}: /);
+  assert.equal((await fetch(`http://${third.host}/v2/damaged/big/tags/list`)).status, 404, 'no manifest was put');
+  await ok(d4, ['rmi', copy, `${third.host}/damaged/big`]);
 
   await ok(d4, ['rmi', repo]);
   const left = await readdir(content);

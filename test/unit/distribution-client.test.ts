@@ -230,7 +230,7 @@ test('push: small layers in one PUT, big ones streamed in one PATCH; then HEAD f
       image: (i) => (i === id ? { raw, config } : undefined),
       addReferences: async (i, rs) => void rs.forEach((r) => refs.set(tag(r), i)),
     },
-    layers: { tarSize: async (d) => tars.get(d)!.length, openTar: async (d) => Readable.from([tars.get(d)!]) },
+    layers: { tarSize: async (d) => tars.get(d)!.length, openTar: async (d) => Readable.from([tars.get(d)!]), keptGzipBlob: async () => null },
     metadata,
     events: new EventBus(),
   });
