@@ -21,7 +21,9 @@ export interface RegistryBenchConfig {
   signal: AbortSignal;
 }
 
-export type TransferName = 'push' | 'pull';
+// 'pull, installed CLI': berth's pull once more through `berth` as scripts/install-deps.sh
+// installs it (the launcher and its warm CLI server); absent for Docker.
+export type TransferName = 'push' | 'pull' | 'pull, installed CLI';
 
 export interface RegistryEngineResult extends RunStatus {
   /** Wall time of each whole CLI call, ms, per round. */
@@ -59,8 +61,18 @@ async function round(s: RegistrySubject, image: RandomImage, cfg: RegistryBenchC
     if (id !== image.id) throw new Error(`pulled image ${id}, pushed ${image.id}`);
     s.result.samples.push.push(pushed.ms);
     s.result.samples.pull.push(pulled.ms);
+    const installed = s.engine.clients.find((c) => c.label === 'berth warm CLI');
+    if (installed) {
+      await mustCall(client, ['rmi', '-f', image.id], cfg.signal);
+      // An untimed call first: the server may have exited since the last one (idle timeout).
+      await mustCall(installed, ['version'], cfg.signal);
+      const again = await mustCall(installed, ['pull', remote], cfg.signal);
+      if (reportedDigest(again.stdout) !== digest) throw new Error(`pull printed another digest than push (${digest}):\n${again.stdout}`);
+      s.result.samples['pull, installed CLI'].push(again.ms);
+    }
     s.result.digests.push(digest);
-    cfg.progress(`${s.engine.name}: push ${(pushed.ms / 1000).toFixed(2)} s, pull ${(pulled.ms / 1000).toFixed(2)} s`);
+    const warm = s.result.samples['pull, installed CLI'].at(-1);
+    cfg.progress(`${s.engine.name}: push ${(pushed.ms / 1000).toFixed(2)} s, pull ${(pulled.ms / 1000).toFixed(2)} s${installed && warm ? `, pull with the installed CLI ${(warm / 1000).toFixed(2)} s` : ''}`);
   } finally {
     await server.close();
     await rm(root, { recursive: true, force: true });
@@ -71,7 +83,7 @@ export async function measureRegistry(engines: readonly Engine[], cfg: RegistryB
   const subjects: RegistrySubject[] = engines.map((engine) => ({
     engine,
     live: true,
-    result: { engine: engine.name, status: 'ok', notes: engine.notes, samples: { push: [], pull: [] }, summary: {}, digests: [] },
+    result: { engine: engine.name, status: 'ok', notes: engine.notes, samples: { push: [], pull: [], 'pull, installed CLI': [] }, summary: {}, digests: [] },
   }));
   await mkdir(cfg.dir, { recursive: true });
   const archive = join(cfg.dir, 'random-image.tar');
@@ -90,7 +102,9 @@ export async function measureRegistry(engines: readonly Engine[], cfg: RegistryB
     }
     for (const s of subjects) {
       if (!s.live) continue;
-      s.result.summary = { push: summarize(s.result.samples.push), pull: summarize(s.result.samples.pull) };
+      const { samples } = s.result;
+      s.result.summary = { push: summarize(samples.push), pull: summarize(samples.pull) };
+      if (samples['pull, installed CLI'].length) s.result.summary['pull, installed CLI'] = summarize(samples['pull, installed CLI']);
     }
   } finally {
     // Before the engines stop: the last one removes the state directory if it is empty.

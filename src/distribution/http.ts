@@ -117,7 +117,12 @@ export function transportError(method: string, url: URL, err: unknown): Transpor
   return new TransportError(`${goMethod(method)} "${url.toString()}": ${describe(err as NodeJS.ErrnoException, url)}`, err);
 }
 
-function once(req: HttpRequest, url: URL): Promise<IncomingMessage> {
+// A kept-alive connection the registry closed while it sat in the pool fails the next
+// request on it at once (ECONNRESET, EPIPE): such a request is sent again once on a new
+// connection when its body can be, as Go's http.Transport does for dockerd.
+const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+function once(req: HttpRequest, url: URL, retryStale = true): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const body = req.body;
     const headers: OutgoingHttpHeaders = { ...req.headers };
@@ -140,8 +145,13 @@ function once(req: HttpRequest, url: URL): Promise<IncomingMessage> {
       else s.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', connected);
     });
     r.setTimeout(IDLE_TIMEOUT_MS, () => r.destroy(Object.assign(new Error('idle timeout'), { code: 'BERTH_IDLE_TIMEOUT' })));
-    r.on('error', (err) => {
+    r.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(connectTimer);
+      if (!settled && retryStale && r.reusedSocket && STALE_SOCKET.has(err.code ?? '') && !(body instanceof Readable)) {
+        settled = true;
+        resolve(once(req, url, false));
+        return;
+      }
       fail(err);
     });
     r.on('response', (res) => {
