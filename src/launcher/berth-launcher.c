@@ -426,6 +426,31 @@ static int next_frame(unsigned char *payload, uint32_t *plen)
 	return type;
 }
 
+/* The send failed (EPIPE): a busy server answers and closes as soon as it accepts, which
+ * under load can be before we got to send. Its answer is still queued here; say it. */
+static void refused(int sock)
+{
+	unsigned char payload[64];
+	uint32_t plen;
+	int type;
+	for (;;) {
+		ssize_t n = recv(sock, rbuf + rlen, sizeof rbuf - rlen, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		rlen += (size_t)n;
+	}
+	while ((type = next_frame(payload, &plen)) > 0) {
+		if (type == MSG_BUSY && plen < 64) {
+			payload[plen] = '\0';
+			why_cold((const char *)payload);
+			return;
+		}
+	}
+	why_cold("the server closed the connection");
+}
+
 int main(int argc, char **argv)
 {
 	if (find_repo() < 0) {
@@ -498,6 +523,7 @@ int main(int argc, char **argv)
 	save_stdio();
 	catch_signals();
 	if (send_request(sock, &req) < 0) {
+		refused(sock);
 		close(sock);
 		exec_cold(argv);
 	}

@@ -41,6 +41,8 @@ interface CallOptions {
   cwd?: string;
   // Runs through `sh -c 'umask …; exec …'`.
   umask?: string;
+  // A command that runs the call (strace).
+  wrap?: string[];
 }
 
 interface Running {
@@ -56,6 +58,10 @@ function start(which: 'warm' | 'cold', args: string[], opts: CallOptions = {}): 
   if (opts.umask) {
     argv = ['-c', `umask ${opts.umask}; exec "$@"`, 'sh', cmd, ...argv];
     cmd = 'sh';
+  }
+  if (opts.wrap) {
+    argv = [...opts.wrap.slice(1), cmd, ...argv];
+    cmd = opts.wrap[0]!;
   }
   const stdinFd = opts.stdinFile ? openSync(opts.stdinFile, 'r') : undefined;
   const proc = spawn(cmd, argv, { env: env(opts.env), cwd: opts.cwd ?? dir, stdio: [stdinFd ?? 'pipe', 'pipe', 'pipe'] });
@@ -281,6 +287,13 @@ test('a second caller while one call runs is told busy and runs cold', { skip: n
     assert.match(second.stderr, /^berth-launcher: cold: busy$/m, `second: ${JSON.stringify(second)}; first so far: ${first.stderr()}; server log:\n${readLog()}`);
     assert.equal(second.code, 0);
     assert.match(second.stdout, /^berth version /);
+    if (hasStrace()) {
+      // A caller slow to send (a loaded machine) finds the server's "busy" already sent and
+      // its connection closed (EPIPE): it still runs cold, and says why.
+      const slow = await start('warm', ['--version'], { wrap: ['strace', '-o', '/dev/null', '-e', 'trace=sendmsg', '-e', 'inject=sendmsg:delay_enter=500000'] }).done;
+      assert.match(slow.stderr, /^berth-launcher: cold: busy$/m, JSON.stringify(slow));
+      assert.match(slow.stdout, /^berth version /);
+    }
   } finally {
     await d.run(['rm', '-f', name]);
   }
@@ -321,6 +334,12 @@ test('a call that leaves work behind or throws makes the server exit', { skip: n
   await until('the fixture server', () => listening(fixtureSock));
   const ok = await call(['echo', 'a', 'b']);
   assert.deepEqual([ok.code, ok.stdout], [0, 'a b\n'], ok.stderr);
+  if (hasStrace()) {
+    // A launcher slow to go once it has its status (a loaded machine) is not work the call
+    // left behind.
+    const slow = await start('warm', ['echo', 'slow'], { env: { BERTH_CLI_SOCKET: fixtureSock, BERTH_CLI_SERVER: '1' }, wrap: ['strace', '-o', '/dev/null', '-e', 'trace=exit_group', '-e', 'inject=exit_group:delay_enter=500000'] }).done;
+    assert.deepEqual([slow.code, slow.stdout, slow.stderr], [0, 'slow\n', '']);
+  }
   const leak = await call(['leak']);
   assert.deepEqual([leak.code, leak.stdout], [0, 'leaving a timer\n'], leak.stderr);
   await exited(p);
@@ -364,6 +383,15 @@ test('the server refuses another user', { skip: noLauncher || (!hasPython() && '
     await chmod(join(dir, 'run'), 0o700);
   }
 });
+
+function hasStrace(): boolean {
+  try {
+    execFileSync('strace', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function hasPython(): boolean {
   try {

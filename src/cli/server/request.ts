@@ -156,8 +156,13 @@ export class ServedCall {
         () =>
           new Promise<void>((resolve) => {
             if (this.conn.destroyed) return resolve();
-            this.conn.end(frame, () => resolve());
             this.conn.once('close', () => resolve());
+            // Closed by us once the status is in the kernel, not when the launcher reads it
+            // and goes: a launcher slow to run (a loaded machine) would otherwise keep the
+            // connection alive past the server's check, which then takes it for the call's
+            // leftover work and exits. Unread signal frames make no difference: the
+            // launcher reads the queued status before it sees the reset.
+            this.conn.end(frame, () => this.conn.destroy());
           }),
       )
       .then(() => this.resolveDone());
