@@ -72,7 +72,9 @@ export class ApiServer {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse | null, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://berth');
-    let path = url.pathname;
+    // Docker's router cleans the path (gorilla/mux answers a redirect): `containers.get('/name')`
+    // asks for /containers//name/json.
+    let path = url.pathname.replace(/\/{2,}/g, '/');
     let apiVersion = API_VERSION;
     const m = versionPrefix.exec(path);
     if (m) {

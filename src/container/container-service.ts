@@ -16,6 +16,7 @@ import { ZERO_TIME, type ContainerRecord } from './types.js';
 import { Waiters, type WaitCondition } from './waiters.js';
 import { RestartManager, restartPolicyError, startsAtBoot } from './restart-manager.js';
 import { containerCgroupsPath } from '../runtime/cgroup-paths.js';
+import { normalizeCap } from '../runtime/capabilities.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import type { ContainerMounts, MountRequest } from '../volume/container-mounts.js';
 import type { ApiMount } from '../volume/types.js';
@@ -109,6 +110,8 @@ export class ContainerService {
     // As moby's verifyContainerSettings: the request's own policy, before the image is looked up.
     const policyError = restartPolicyError(body.HostConfig?.RestartPolicy);
     if (policyError) throw invalid(policyError);
+    checkCapabilities(body.HostConfig?.CapAdd, 'CapAdd');
+    checkCapabilities(body.HostConfig?.CapDrop, 'CapDrop');
     const runtime = this.deps.runtimeName?.(body.HostConfig?.Runtime);
     const image = await this.deps.images.resolveForRun(body.Image);
     const id = newId();
@@ -232,6 +235,7 @@ export class ContainerService {
           ulimits: limits.ulimits,
           cgroupsPath: containerCgroupsPath(this.deps.cgroupParent, rec.Id, rec.HostConfig.CgroupParent),
           netns: net?.netns ?? (rec.HostConfig.NetworkMode === 'host' ? { mode: 'host' } : { mode: 'new' }),
+          hostNamespaces: (['pid', 'ipc'] as const).filter((t) => (t === 'pid' ? rec.HostConfig.PidMode : rec.HostConfig.IpcMode) === 'host'),
           shmSize: rec.HostConfig.ShmSize,
           groupAdd: rec.HostConfig.GroupAdd ?? [],
           consoleSize: rec.HostConfig.ConsoleSize as [number, number] | undefined,
@@ -250,7 +254,8 @@ export class ContainerService {
       rec.State = {
         ...rec.State,
         Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
-        Pid: pid, ExitCode: 0, Error: '', StartedAt: nowIso(), FinishedAt: ZERO_TIME,
+        // FinishedAt stays the last exit's time, as moby's State.SetRunning leaves it.
+        Pid: pid, ExitCode: 0, Error: '', StartedAt: nowIso(),
       };
       rec.ConmonPid = conmonPid;
       await this.store.save(rec);
@@ -442,13 +447,16 @@ export class ContainerService {
   }
 
   async kill(ref: string, signal: string | undefined): Promise<void> {
-    const rec = this.store.resolve(ref);
+    // moby checks the signal before it looks the container up.
     const sig = parseSignal(signal, 'SIGKILL');
+    const rec = this.store.resolve(ref);
     if (!rec.State.Running) throw conflict(`Container ${rec.Id} is not running`);
     // Only the stop signal (or SIGKILL) ends the restart policy; any kill counts as manual.
     const stopSig = rec.Config.StopSignal ? parseSignal(rec.Config.StopSignal, 'SIGTERM') : 0;
     if (await this.markManuallyStopped(rec, !stopSig || sig === 9 || sig === stopSig)) return;
-    await this.deps.runtime.kill(rec.Id, sig, true);
+    // Docker signals the init process only (a HUP to reload must not reach the workers);
+    // SIGKILL goes to every process, which ends the same way once init is gone.
+    await this.deps.runtime.kill(rec.Id, sig, sig === 9);
     this.deps.events.emit('container', 'kill', rec.Id, { ...this.attrs(rec), signal: String(sig) });
   }
 
@@ -689,6 +697,15 @@ function validateHostConfig(h: ContainerRecord['HostConfig']): void {
     throw invalid(`can't create 'AutoRemove' container with restart policy`);
   }
   if (h.ShmSize < 0) throw invalid('SHM size can not be less than 0');
+}
+
+// moby's verifyContainerSettings refuses an unknown capability at create, not at start.
+function checkCapabilities(names: string[] | null | undefined, field: string): void {
+  try {
+    for (const n of names ?? []) normalizeCap(n);
+  } catch (e) {
+    throw invalid(`invalid ${field}: ${errorMessage(e)}`);
+  }
 }
 
 // Docker's CLI turns these start failures into exit codes 127 and 126.

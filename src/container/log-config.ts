@@ -42,3 +42,44 @@ export function logSizeMax(cfg: { Config?: Record<string, string> | null } | nul
 export function assertLogsReadable(type: string): void {
   if (type === 'none') throw new BerthError('NotImplemented', 'configured logging driver does not support reading');
 }
+
+// What `logs --details` puts before each line (moby's logger.Info.ExtraAttributes, then the
+// API's attrsByteSlice): the labels and env variables the log options name, sorted by key,
+// query-escaped as "k=v,k2=v2", and a space, which is there even when nothing is named.
+export function logDetailsPrefix(
+  cfg: { Config?: Record<string, string> | null } | null | undefined,
+  labels: Record<string, string> | null | undefined,
+  env: readonly string[] | null | undefined,
+): string {
+  const opts = cfg?.Config ?? {};
+  const extra = new Map<string, string>();
+  const named = (key: string): string[] => (opts[key] ?? '').split(',').filter(Boolean);
+  const matching = (key: string, entries: Array<[string, string]>): Array<[string, string]> => {
+    if (!opts[key]) return [];
+    try {
+      const re = new RegExp(opts[key]);
+      return entries.filter(([k]) => re.test(k));
+    } catch {
+      return []; // moby refuses such a pattern when the container starts
+    }
+  };
+  const labelMap = new Map(Object.entries(labels ?? {}));
+  for (const k of named('labels')) if (labelMap.has(k)) extra.set(k, labelMap.get(k)!);
+  for (const [k, v] of matching('labels-regex', [...labelMap])) extra.set(k, v);
+  const envMap = new Map<string, string>();
+  for (const e of env ?? []) {
+    const i = e.indexOf('=');
+    if (i >= 0) envMap.set(e.slice(0, i), e.slice(i + 1));
+  }
+  for (const k of named('env')) if (envMap.has(k)) extra.set(k, envMap.get(k)!);
+  for (const [k, v] of matching('env-regex', [...envMap])) extra.set(k, v);
+  const sorted = [...extra].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return sorted.map(([k, v]) => `${queryEscape(k)}=${queryEscape(v)}`).join(',') + ' ';
+}
+
+// Go's url.QueryEscape: only letters, digits and -_.~ stay; a space becomes '+'.
+function queryEscape(s: string): string {
+  return encodeURIComponent(s)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
+}

@@ -139,7 +139,7 @@ export class Daemon {
         counts: () => this.counts(),
         runtimes: () => ({ runtimes: runtimes.info(), default: runtimes.default.name }),
       }),
-      ...containerRoutes({ containers: this.containers, layers: this.layers, imageMatches: (imageId, ref) => this.images.matches(imageId, ref), imageId: (ref) => this.images.imageId(ref), imageSize: async (imageId) => ((await this.images.inspect(imageId)) as { Size: number }).Size, execIds: (id) => execs.execIds(id) }),
+      ...containerRoutes({ containers: this.containers, layers: this.layers, imageMatches: (imageId, ref) => this.images.matches(imageId, ref), imageId: (ref) => this.images.imageId(ref), imageSize: async (imageId) => ((await this.images.inspect(imageId)) as { Size: number }).Size, execIds: (id) => execs.execIds(id), events: this.events }),
       ...attachRoutes({ containers: this.containers, events: this.events }),
       ...execRoutes({ execs, top }),
       ...imageRoutes(this.images, pullHandler(this.distribution)),

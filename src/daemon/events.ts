@@ -19,13 +19,19 @@ export class EventBus {
   private readonly emitter = new EventEmitter();
   private readonly history: EngineEvent[] = [];
   private static readonly keep = 1024;
+  private lastNs = 0n;
 
   constructor() {
     this.emitter.setMaxListeners(0);
   }
 
   emit(type: EngineEvent['Type'], action: string, id: string, attributes: Record<string, string> = {}): void {
-    const nowNs = BigInt(Date.now()) * 1_000_000n + process.hrtime.bigint() % 1_000_000n;
+    // The sub-millisecond part comes from another clock, so two events in a row could go
+    // back in time; clients order by timeNano (exec_create before exec_start, as emitted).
+    // Steps of 1 µs: a Number this size only tells apart values 256 ns or more apart.
+    let nowNs = BigInt(Date.now()) * 1_000_000n + process.hrtime.bigint() % 1_000_000n;
+    if (nowNs < this.lastNs + 1000n) nowNs = this.lastNs + 1000n;
+    this.lastNs = nowNs;
     const ev: EngineEvent = {
       Type: type,
       Action: action,

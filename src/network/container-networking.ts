@@ -64,6 +64,8 @@ interface StoredEndpoint extends EndpointState {
 
 export class ContainerNetworking {
   private readonly ipv6 = hostHasIPv6();
+  // From prepare to leave: their addresses are taken, even before the state says running.
+  private readonly starting = new Set<string>();
 
   constructor(
     private readonly nets: NetworkService,
@@ -238,6 +240,7 @@ export class ContainerNetworking {
     }
     if (mode === 'bridge') {
       for (const [name, ep] of Object.entries(this.settingsOf(rec).Networks)) this.assignAddress(rec, name, ep as StoredEndpoint);
+      this.starting.add(rec.Id);
     }
     return { netns: mode === 'host' ? { mode: 'host' } : { mode: 'new' }, etc: await this.etcFor(rec, etcBaseOf) };
   }
@@ -250,7 +253,9 @@ export class ContainerNetworking {
     if (!pool) throw invalid(`network ${net.Name} has no IPv4 subnet`);
     const used = new Set<number>();
     for (const other of this.containers.all()) {
-      if (other.Id === rec.Id) continue;
+      // A stopped container's address is free, as Docker releases it at exit: compose
+      // recreates a service with a static ipv4_address while the old container still exists.
+      if (other.Id === rec.Id || !(other.State.Running || this.starting.has(other.Id))) continue;
       for (const oep of Object.values(other.NetworkSettings?.Networks ?? {})) {
         const a = oep.NetworkID === net.Id && oep.IPAddress ? parseIPv4(oep.IPAddress) : null;
         if (a !== null) used.add(a);
@@ -272,7 +277,8 @@ export class ContainerNetworking {
   // The container's /etc files: its addresses and legacy links in hosts; on a user
   // network the embedded DNS (on the gateway address) in resolv.conf.
   private async etcFor(rec: ContainerRecord, etcBaseOf: (r: ContainerRecord) => EtcFilesInput): Promise<EtcFilesInput> {
-    const base = etcBaseOf(rec);
+    const given = etcBaseOf(rec);
+    const base = { ...given, extraHosts: this.withHostGateway(given.extraHosts) };
     const mode = this.mode(rec);
     const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
     const defaultDns = base.dns.length ? base.dns : [...this.daemonDns];
@@ -291,6 +297,14 @@ export class ContainerNetworking {
     const options = base.dnsOptions.length ? [...base.dnsOptions] : hostResolv.split('\n').flatMap((l) => /^\s*options\s+(.+)/.exec(l)?.[1]?.split(/\s+/) ?? []);
     if (!options.some((o) => o.startsWith('ndots:'))) options.push('ndots:0');
     return { ...base, addresses, extraHosts, dns: [userNet.ep.Gateway], dnsOptions: options };
+  }
+
+  // `--add-host name:host-gateway` means the host as the default bridge reaches it (moby).
+  private withHostGateway(entries: readonly string[]): string[] {
+    if (!entries.some((h) => h.endsWith(':host-gateway'))) return [...entries];
+    const ip = this.nets.hostGatewayIp();
+    if (!ip) throw invalid('unable to derive the IP value for host-gateway');
+    return entries.map((h) => (h.endsWith(':host-gateway') ? `${h.slice(0, -'host-gateway'.length)}${ip}` : h));
   }
 
   // `--link web:db` on the default bridge: "<ip> db <web's hostname> web" in /etc/hosts.
@@ -375,6 +389,7 @@ export class ContainerNetworking {
   // On exit, on a failed start, before removal: ports and veths go (the veths usually
   // went with the netns already), the addresses stay recorded for the next start.
   async leave(rec: ContainerRecord): Promise<void> {
+    this.starting.delete(rec.Id);
     await this.nets.ports.unpublish(rec.Id);
     const s = rec.NetworkSettings;
     if (!s) return;
@@ -473,7 +488,7 @@ export class ContainerNetworking {
   private async rewriteHosts(rec: ContainerRecord): Promise<void> {
     const addresses = Object.values(rec.NetworkSettings?.Networks ?? {}).map((ep) => ep.IPAddress).filter(Boolean);
     const content = hostsContent({
-      hostname: rec.Config.Hostname, domainname: rec.Config.Domainname, extraHosts: [...(rec.HostConfig.ExtraHosts ?? []), ...this.linkEntries(rec)],
+      hostname: rec.Config.Hostname, domainname: rec.Config.Domainname, extraHosts: [...this.withHostGateway(rec.HostConfig.ExtraHosts ?? []), ...this.linkEntries(rec)],
       dns: [], dnsSearch: [], dnsOptions: [], addresses,
     });
     const fh = await open(join(this.dirOf(rec.Id), 'hosts'), 'r+');
@@ -506,9 +521,16 @@ export function hostsEntries(text: string): string[] {
   for (const line of text.split('\n')) {
     const f = line.replace(/#.*/, '').trim().split(/\s+/);
     if (f.length < 2 || !f[0]) continue;
-    // The loopback and multicast names every container's hosts file starts with.
-    if (['127.0.0.1', '::1', 'fe00::0', 'ff00::0', 'ff02::1', 'ff02::2'].includes(f[0])) continue;
-    out.push(`${f.slice(1).join(' ')}:${f[0]}`);
+    // Names every container's hosts file starts with are left out; others on loopback are
+    // kept: Docker copies the host's file, where e.g. "127.0.0.1 <hostname>" resolves the
+    // host name the container shares.
+    const names = f.slice(1).filter((n) => !baseHostNames[f[0]!]?.includes(n));
+    if (names.length) out.push(`${names.join(' ')}:${f[0]}`);
   }
   return out;
 }
+
+const baseHostNames: Record<string, readonly string[]> = {
+  '127.0.0.1': ['localhost'], '::1': ['localhost', 'ip6-localhost', 'ip6-loopback'], 'fe00::0': ['ip6-localnet'],
+  'ff00::0': ['ip6-mcastprefix'], 'ff02::1': ['ip6-allnodes'], 'ff02::2': ['ip6-allrouters'],
+};

@@ -9,6 +9,8 @@ export interface IpamPool {
   subnet: Prefix;
   range: Prefix | null; // --ip-range: dynamic addresses come from here only
   gateway: number;
+  // --aux-address: named addresses kept out of allocation (moby reserves them in IPAM).
+  aux?: Record<string, number>;
 }
 
 // Docker's IPAMConfig as the API carries it (strings).
@@ -27,6 +29,7 @@ export const noAddresses = (): BerthError => new BerthError('Unavailable', 'no a
 // where there are none).
 function reserved(pool: IpamPool, addr: number): boolean {
   if (addr === pool.gateway) return true;
+  if (pool.aux && Object.values(pool.aux).includes(addr)) return true;
   if (pool.subnet.bits >= 31) return false;
   return addr === pool.subnet.base || addr === lastAddress(pool.subnet);
 }
@@ -77,17 +80,29 @@ export function poolFromConfig(cfg: IpamConfigInput): IpamPool {
     else if (!contains(subnet, g)) errs.push(`invalid gateway ${cfg.Gateway}: parent subnet ${formatPrefix(subnet)} doesn't contain this address`);
     else gateway = g;
   }
+  const aux: Record<string, number> = {};
   for (const [name, a] of Object.entries(cfg.AuxiliaryAddresses ?? cfg.AuxAddress ?? {})) {
     const v = parseIPv4(a);
     if (v === null || !contains(subnet, v)) errs.push(`invalid auxiliary address ${name}: parent subnet ${formatPrefix(subnet)} doesn't contain this address`);
+    else aux[name] = v;
   }
   if (errs.length) throw invalid(`invalid network config:\n${errs.join('\n')}`);
-  return { subnet, range, gateway };
+  return Object.keys(aux).length ? { subnet, range, gateway, aux } : { subnet, range, gateway };
 }
 
-export function poolConfig(pool: IpamPool): { Subnet: string; IPRange?: string; Gateway: string } {
-  const out: { Subnet: string; IPRange?: string; Gateway: string } = { Subnet: formatPrefix(pool.subnet), Gateway: formatIPv4(pool.gateway) };
+export interface PoolConfigView {
+  Subnet: string;
+  IPRange?: string;
+  Gateway: string;
+  AuxiliaryAddresses?: Record<string, string>; // omitted when empty, as moby's omitempty
+}
+
+export function poolConfig(pool: IpamPool): PoolConfigView {
+  const out: PoolConfigView = { Subnet: formatPrefix(pool.subnet), Gateway: formatIPv4(pool.gateway) };
   if (pool.range) out.IPRange = formatPrefix(pool.range);
+  if (pool.aux && Object.keys(pool.aux).length) {
+    out.AuxiliaryAddresses = Object.fromEntries(Object.entries(pool.aux).map(([k, v]) => [k, formatIPv4(v)]));
+  }
   return out;
 }
 

@@ -1,4 +1,5 @@
 import { access, readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { runTool } from './command.js';
 import { formatIPv4, lastAddress, parseCidr, prefixOf } from './cidr.js';
 import { attachVethNetlink, deleteLinkNetlinkAsync } from './netlink.js';
@@ -37,11 +38,24 @@ export async function ensureBridge(spec: BridgeSpec): Promise<void> {
     const current = await runTool('ip', ['-4', '-o', 'addr', 'show', 'dev', spec.name]);
     const addrs = [...current.matchAll(/\sinet\s+(\S+)/g)].map((m) => m[1]);
     if (addrs.length !== 1 || addrs[0] !== spec.address) lines.push(`addr flush dev ${spec.name}`, `addr add ${spec.address} dev ${spec.name}`);
+    if (!(await hasFixedMac(spec.name))) lines.push(`link set ${spec.name} address ${randomBridgeMac()}`);
   } else {
-    lines.push(`link add name ${spec.name} mtu ${spec.mtu} type bridge`, `addr add ${spec.address} dev ${spec.name}`);
+    lines.push(`link add name ${spec.name} mtu ${spec.mtu} address ${randomBridgeMac()} type bridge`, `addr add ${spec.address} dev ${spec.name}`);
   }
   lines.push(`link set ${spec.name} up`);
   await runTool('ip', ['-batch', '-'], lines.join('\n') + '\n');
+}
+
+// A bridge whose MAC was never set takes the lowest MAC of its ports, so it changes as
+// containers come and go, and the others' ARP entry for the gateway goes stale: their DNS
+// (served on the gateway) and routing fail for seconds. Docker sets a fixed 02:42 MAC too.
+function randomBridgeMac(): string {
+  return ['02', '42', ...[...randomBytes(4)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}
+
+// addr_assign_type 3 (NET_ADDR_SET): the address was set by hand and the bridge keeps it.
+async function hasFixedMac(name: string): Promise<boolean> {
+  return (await readFile(`/sys/class/net/${name}/addr_assign_type`, 'utf8').catch(() => '')).trim() === '3';
 }
 
 export async function deleteLink(name: string): Promise<void> {

@@ -94,6 +94,14 @@ export class NetworkService {
     return this.deps.containers();
   }
 
+  // moby's HostGatewayIP, what `--add-host name:host-gateway` stands for: daemon.json
+  // "host-gateway-ip", else the default bridge's gateway ('' when there is none).
+  hostGatewayIp(): string {
+    const configured = this.deps.config['host-gateway-ip'];
+    if (typeof configured === 'string' && configured !== '') return configured;
+    return this.store.byName('bridge')?.IPAM.Config.find((c) => c.Gateway && !c.Gateway.includes(':'))?.Gateway ?? '';
+  }
+
   // Network changes one at a time: two creates must not pick the same subnet or name.
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.tail.then(fn, fn);
@@ -397,6 +405,8 @@ export class NetworkService {
           this.log(`network prune ${n.Name}: ${(err as Error).message}`);
         }
       }
+      // moby logs a prune event each time, even when nothing went.
+      this.deps.events.emit('network', 'prune', '', { reclaimed: '0' });
       return { NetworksDeleted: deleted };
     });
   }

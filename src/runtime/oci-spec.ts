@@ -150,7 +150,10 @@ function defaultMounts(input: SpecInput): OciMount[] {
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', sysRo] },
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', sysRo] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shm}`] },
+    // --ipc host shares the host's /dev/shm too, as moby binds it for that mode.
+    input.hostNamespaces?.includes('ipc')
+      ? { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'nosuid', 'noexec', 'nodev'] }
+      : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shm}`] },
   ];
 }
 
@@ -163,8 +166,9 @@ function mergeMounts(defaults: OciMount[], extra: SpecMount[]): OciMount[] {
   ];
 }
 
-function namespaces(netns: SpecInput['netns']): OciNamespace[] {
-  const ns: OciNamespace[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+function namespaces(netns: SpecInput['netns'], shared: SpecInput['hostNamespaces'] = []): OciNamespace[] {
+  const own: Array<OciNamespace['type']> = ['pid', 'ipc', 'uts', 'mount'];
+  const ns: OciNamespace[] = own.filter((t) => !(shared as readonly string[]).includes(t)).map((type) => ({ type }));
   if (netns.mode === 'new') ns.push({ type: 'network' });
   else if (netns.mode === 'path') ns.push({ type: 'network', path: netns.path });
   return ns;
@@ -218,7 +222,7 @@ export function buildSpec(input: SpecInput, host: HostInfo, user: ResolvedUser =
     hostname: input.hostname,
     mounts: mergeMounts(defaultMounts(input), [...input.mounts, ...initMount(input.init)]),
     linux: {
-      namespaces: namespaces(input.netns),
+      namespaces: namespaces(input.netns, input.hostNamespaces),
       devices,
       resources: { ...input.resources, devices: [...baseRules, ...(input.resources?.devices ?? [])] },
       cgroupsPath: input.cgroupsPath,

@@ -30,6 +30,8 @@ export interface SpecInput {
   mounts: SpecMount[]; // extra mounts, e.g. /etc/hosts, /etc/hostname, /etc/resolv.conf binds
   cgroupsPath: string; // cgroupfs path, e.g. '/berth/<id>'
   netns: { mode: 'new' } | { mode: 'host' } | { mode: 'path'; path: string };
+  // --pid host / --ipc host: these namespaces are the host's, not new ones.
+  hostNamespaces?: ReadonlyArray<'pid' | 'ipc'>;
   shmSize: number; // bytes for /dev/shm
   groupAdd: string[];
   // cgroup limits (src/runtime/resources.ts); device rules here are added to Docker's defaults

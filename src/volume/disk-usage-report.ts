@@ -45,7 +45,8 @@ export function sharedSizes(chains: ReadonlyMap<string, readonly string[]>, laye
 export async function diskUsage(src: DfSources, kinds: ReadonlySet<DfKind>, apiVersion: string): Promise<Record<string, unknown>> {
   const want = (k: DfKind): boolean => kinds.size === 0 || kinds.has(k);
   const out: Record<string, unknown> = {};
-  const records = src.containers();
+  // Newest first, as `docker ps -a` and moby's disk usage list them.
+  const records = [...src.containers()].sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created) || (b.Id < a.Id ? -1 : 1));
   if (want('image')) {
     const layers = await src.layers.list();
     const layerSize = new Map(layers.map((l) => [l.chainId, l.size]));

@@ -106,6 +106,7 @@ export function parseApiMount(m: ApiMount, fromBinds = false): ParsedMount {
         if (!m.Source) throw mountConfigError(type, 'must not set Subpath when using anonymous volumes');
         throw mountConfigError(type, 'volume subpaths are not supported by berth');
       }
+      if (m.ReadOnly && !m.Source) throw mountConfigError(type, 'must not set ReadOnly mode when using anonymous volumes');
       return {
         ...base,
         type: 'volume',

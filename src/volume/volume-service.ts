@@ -1,5 +1,5 @@
 import type { EventBus } from '../daemon/events.js';
-import { conflict, notFound } from '../util/errors.js';
+import { BerthError, conflict, notFound } from '../util/errors.js';
 import { newId } from '../util/ids.js';
 import { diskUsage } from '../storage/disk-usage.js';
 import { VolumeStore, type StoredVolume } from './volume-store.js';
@@ -72,8 +72,13 @@ export class VolumeService {
     const anonymous = name === '';
     const volName = anonymous ? newId() : name;
     driverCheck(volName, opts.driver);
-    if (!anonymous) validateVolumeName(volName);
-    validateLocalOptions(opts.options);
+    try {
+      if (!anonymous) validateVolumeName(volName);
+      validateLocalOptions(opts.options);
+    } catch (err) {
+      // moby's volume store wraps what the driver refuses in an OpErr: "create <name>: ...".
+      throw err instanceof BerthError ? new BerthError(err.kind, `create ${volName}: ${err.message}`) : err;
+    }
     const v = await this.serial(volName, async () => {
       const existing = this.volumes.get(volName);
       if (existing) return existing;

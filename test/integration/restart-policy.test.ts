@@ -20,7 +20,7 @@ after(async () => {
 interface Inspected {
   Id: string;
   RestartCount: number;
-  State: { Status: string; Running: boolean; Restarting: boolean; ExitCode: number; Pid: number };
+  State: { Status: string; Running: boolean; Restarting: boolean; ExitCode: number; Pid: number; StartedAt: string; FinishedAt: string };
 }
 
 async function inspect(name: string): Promise<Inspected> {
@@ -116,6 +116,9 @@ test('kill ends an always policy; a process that dies by itself is restarted', a
   process.kill(first.State.Pid, 'SIGKILL'); // not through the API: a crash
   const back = await until('victim', (x) => x.RestartCount === 1 && x.State.Status === 'running' && x.State.Pid > 0, 'restarted after a crash');
   assert.notEqual(back.State.Pid, first.State.Pid);
+  // moby keeps the last exit's time while the container runs again.
+  assert.notEqual(back.State.FinishedAt, '0001-01-01T00:00:00Z');
+  assert.ok(Date.parse(back.State.FinishedAt) <= Date.parse(back.State.StartedAt));
   assert.equal((await d.docker(['kill', 'victim'])).code, 0);
   await until('victim', (x) => x.State.Status === 'exited', 'killed');
   await staysFor('victim', 1_500, (x) => x.State.Status === 'exited', 'docker kill is a manual stop');

@@ -240,3 +240,21 @@ test('indentJson keeps the daemon bytes and indents as json.Indent', () => {
   assert.equal(indentJson('[{"a":1,"b":[],"c":{},"d":[1,2],"e":"x\\"y,{"}]'), '[\n    {\n        "a": 1,\n        "b": [],\n        "c": {},\n        "d": [\n            1,\n            2\n        ],\n        "e": "x\\"y,{"\n    }\n]');
   assert.equal(indentJson('{"n":12345678901234567890}'), '{\n    "n": 12345678901234567890\n}');
 });
+
+test('--format json of a row HTML-escapes as the formatter context json.Marshal does; {{json .Field}} does not', () => {
+  const images = [img({ RepoTags: [], RepoDigests: [], Labels: { a: '<b>&c' } })];
+  const rows = imageRows(images, { trunc: true, digest: false, needDigest: true }, NOW);
+  const out = renderList({ format: 'json', header: IMAGE_HEADERS, rows, goType: '*formatter.imageContext' });
+  assert.match(out, /"Repository":"\\u003cnone\\u003e"/);
+  assert.match(out, /"Digest":"\\u003cnone\\u003e"/);
+  assert.doesNotMatch(out, /<none>/);
+  const field = renderList({ format: '{{json .Repository}}', header: IMAGE_HEADERS, rows, goType: '*formatter.imageContext' });
+  assert.equal(field, '"<none>"\n');
+});
+
+test('--format json of a row sorts its keys as json.Marshal sorts a map', () => {
+  const out = renderList({ format: 'json', header: {}, rows: [{ Name: 'v', Driver: 'local', Availability: 'N/A' }], goType: '*formatter.volumeContext' });
+  assert.equal(out, '{"Availability":"N/A","Driver":"local","Name":"v"}\n');
+  const labelled = renderList({ format: '{{json .}} {{.Label "k"}}', header: {}, rows: [{ Name: 'v' }], labels: [{ k: 'x' }], goType: '*formatter.volumeContext' });
+  assert.equal(labelled, '{"Name":"v"} x\n');
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertLogsReadable, logSizeMax, validateLogConfig } from '../../src/container/log-config.js';
+import { assertLogsReadable, logSizeMax, validateLogConfig, logDetailsPrefix } from '../../src/container/log-config.js';
 import { defaultHostConfig } from '../../src/container/create-config.js';
 
 test('log drivers: json-file by default, local and none; unknown drivers and options refused as dockerd does', () => {
@@ -26,4 +26,22 @@ test('max-size in bytes with Docker units; a bad size refused at create', () => 
 test('a create with --log-opt and no --log-driver keeps its options under json-file', () => {
   const hc = defaultHostConfig({ LogConfig: { Type: '', Config: { 'max-size': '1m' } } });
   assert.deepEqual(hc.LogConfig, { Type: 'json-file', Config: { 'max-size': '1m' } });
+});
+
+test('logs --details prefix: the named labels and env, sorted, query-escaped, then a space', () => {
+  const labels = { app: 'web', tier: 'front end', 'com.x/y': 'a&b', other: 'no' };
+  const env = ['PATH=/bin', 'E=1', 'EMPTY=', 'NOVALUE', 'SECRET=s'];
+  const cases: Array<[Record<string, string> | null, string]> = [
+    [null, ' '],
+    [{}, ' '],
+    [{ labels: 'app' }, 'app=web '],
+    [{ labels: 'tier,app,missing' }, 'app=web,tier=front+end '],
+    [{ 'labels-regex': '^com\\.' }, 'com.x%2Fy=a%26b '],
+    [{ env: 'E,EMPTY,NOVALUE' }, 'E=1,EMPTY= '],
+    [{ 'env-regex': '^P' }, 'PATH=%2Fbin '],
+    [{ labels: 'app', env: 'E' }, 'E=1,app=web '],
+    [{ 'labels-regex': '(' }, ' '],
+  ];
+  for (const [opts, want] of cases) assert.equal(logDetailsPrefix(opts === null ? null : { Config: opts }, labels, env), want, JSON.stringify(opts));
+  assert.equal(logDetailsPrefix({ Config: { env: 'E' } }, null, null), ' ');
 });

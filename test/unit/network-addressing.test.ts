@@ -68,6 +68,19 @@ test('IPAM: --ip-range limits dynamic addresses, --ip is claimed anywhere in the
   assert.deepEqual(poolConfig(pool), { Subnet: '172.28.0.0/16', IPRange: '172.28.5.0/24', Gateway: '172.28.5.254' });
 });
 
+test('IPAM: auxiliary addresses are kept in the config and never handed out', () => {
+  const cfg = { Subnet: '10.9.1.0/29', Gateway: '10.9.1.1', AuxiliaryAddresses: { router: '10.9.1.2', printer: '10.9.1.3' } };
+  const pool = poolFromConfig(cfg);
+  assert.equal(formatIPv4(allocate(pool, new Set())), '10.9.1.4');
+  assert.throws(() => claim(pool, '10.9.1.3', new Set()), { message: 'Address already in use' });
+  // What inspect shows is what the pool is rebuilt from later.
+  assert.deepEqual(poolConfig(pool), cfg);
+  assert.deepEqual(poolConfig(poolFromConfig(poolConfig(pool))), cfg);
+  // The CLI's --aux-address arrives as AuxAddress; none at all leaves the key out.
+  assert.deepEqual(poolConfig(poolFromConfig({ Subnet: '10.9.1.0/29', AuxAddress: { a: '10.9.1.5' } })).AuxiliaryAddresses, { a: '10.9.1.5' });
+  assert.equal('AuxiliaryAddresses' in poolConfig(poolFromConfig({ Subnet: '10.9.1.0/29', AuxiliaryAddresses: {} })), false);
+});
+
 test('IPAM config validation has Docker’s messages', () => {
   const cases: Array<[Parameters<typeof poolFromConfig>[0], string]> = [
     [{ Subnet: '192.168.0.1/16' }, 'invalid network config:\ninvalid subnet 192.168.0.1/16: it should be 192.168.0.0/16'],

@@ -197,8 +197,51 @@ test('create-time network checks have Docker’s messages', async () => {
   assert.equal(shared.NetworkMode, `container:${recs[0]!.Id}`, 'container mode is kept by ID');
 });
 
+test('start-time addresses: a stopped container holds none; a started one holds its own before it runs', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'berth-net-unit-'));
+  after(() => rm(root, { recursive: true, force: true }));
+  const recs: ContainerRecord[] = [];
+  const svc = new NetworkService({
+    root, config: {}, events: new EventBus(), log: () => {},
+    containers: () => ({ all: () => recs, get: (id) => recs.find((r) => r.Id === id), resolve: () => { throw new Error('unused'); } }),
+  });
+  const sn = net('staticnet', { IPAM: { Driver: 'default', Options: null, Config: [{ Subnet: '192.168.0.0/24', Gateway: '192.168.0.1' }] }, bridge: 'berth-s' });
+  await svc.store.save(sn);
+  const cn = new ContainerNetworking(svc, () => root);
+  const etcBase = (r: ContainerRecord) => ({ hostname: r.Config.Hostname, domainname: '', extraHosts: [], dns: [], dnsSearch: [], dnsOptions: [], addresses: [] });
+  const onNet = (name: string, id: string, running: boolean, ep: Partial<EndpointState>) => {
+    const r = ctr(name, id, running, { staticnet: { NetworkID: sn.Id, ...ep } }, { HostConfig: defaultHostConfig({ NetworkMode: 'staticnet' }) });
+    recs.push(r);
+    return r;
+  };
+  const ip = (r: ContainerRecord) => r.NetworkSettings!.Networks.staticnet!.IPAddress;
+  // compose recreates a service with ipv4_address while its old container still exists, stopped.
+  onNet('old', 'a1', false, { IPAMConfig: { IPv4Address: '192.168.0.10' }, IPAddress: '192.168.0.10', IPPrefixLen: 24 });
+  const fresh = onNet('new', 'a2', false, { IPAMConfig: { IPv4Address: '192.168.0.10' } });
+  await cn.prepare(fresh, etcBase);
+  assert.equal(ip(fresh), '192.168.0.10');
+  // A running container's address is taken, as in Docker.
+  onNet('live', 'a3', true, { IPAddress: '192.168.0.20', IPPrefixLen: 24 });
+  const clash = onNet('clash', 'a4', false, { IPAMConfig: { IPv4Address: '192.168.0.20' } });
+  await assert.rejects(cn.prepare(clash, etcBase), /Address already in use/);
+  // Two starts in a row: the first's address counts before its state says running.
+  const x = onNet('x', 'a5', false, {});
+  const y = onNet('y', 'a6', false, {});
+  await cn.prepare(x, etcBase);
+  await cn.prepare(y, etcBase);
+  assert.notEqual(ip(x), ip(y));
+  assert.notEqual(ip(x), '192.168.0.10');
+  // Once x has left (exited), its address is free again.
+  await cn.leave(x);
+  const z = onNet('z', 'a7', false, { IPAMConfig: { IPv4Address: ip(x) } });
+  await cn.prepare(z, etcBase);
+  assert.equal(ip(z), ip(x));
+});
+
 test('host mode copies the host’s /etc/hosts entries', () => {
   assert.deepEqual(hostsEntries('127.0.0.1 localhost\n::1 localhost ip6-localhost\n10.0.0.5 box box.lan # me\n\n# comment\n'), ['box box.lan:10.0.0.5']);
+  // The host's own name on loopback stays (Docker copies the file), minus the base names.
+  assert.deepEqual(hostsEntries('127.0.0.1 localhost\n127.0.0.1 vm\n127.0.0.1 localhost vm.lan\n::1 ip6-localhost\n'), ['vm:127.0.0.1', 'vm.lan:127.0.0.1']);
 });
 
 test('CLI: network create IPAM checks and ls rows, as docker’s', () => {
@@ -220,6 +263,9 @@ test('CLI: network create IPAM checks and ls rows, as docker’s', () => {
   assert.equal(row.ID, 'a'.repeat(12));
   assert.equal(row.Internal, 'true');
   assert.equal(row.Labels, 'a=b');
+  const at = (Created: string): unknown => networkRow({ Id: 'a'.repeat(64), Name: 'n', Driver: 'bridge', Scope: 'local', Created }, true).CreatedAt;
+  assert.match(String(at('2026-11-30T01:07:52.165372800Z')), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.1653728 [+-]\d{4} \S+$/);
+  assert.match(String(at('2026-11-30T01:07:52Z')), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \S+$/);
   assert.equal(networkListFormat('table', false), 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}');
   assert.equal(networkListFormat('', true), '{{.ID}}');
 });

@@ -110,6 +110,19 @@ test('spec: network namespace modes', () => {
   assert.deepEqual(net(buildSpec(input({ netns: { mode: 'path', path: '/run/netns/x' } }), host)), [{ type: 'network', path: '/run/netns/x' }]);
 });
 
+test('spec: --pid host and --ipc host join the host\'s namespaces; --ipc host binds its /dev/shm', () => {
+  const host = { boundingCaps: HOST_BOUNDING };
+  const types = (s: ReturnType<typeof buildSpec>) => s.linux.namespaces.map((n) => n.type).sort();
+  const shm = (s: ReturnType<typeof buildSpec>) => s.mounts.find((m) => m.destination === '/dev/shm');
+  assert.deepEqual(types(buildSpec(input({ hostNamespaces: ['pid'] }), host)), ['ipc', 'mount', 'network', 'uts']);
+  const ipc = buildSpec(input({ hostNamespaces: ['ipc'] }), host);
+  assert.deepEqual(types(ipc), ['mount', 'network', 'pid', 'uts']);
+  assert.equal(shm(ipc)?.type, 'bind');
+  assert.equal(shm(ipc)?.source, '/dev/shm');
+  assert.equal(shm(buildSpec(input({ hostNamespaces: ['pid'] }), host))?.type, 'tmpfs');
+  assert.deepEqual(types(buildSpec(input({ hostNamespaces: ['pid', 'ipc'], netns: { mode: 'host' } }), host)), ['mount', 'uts']);
+});
+
 test('spec: user, groups, shm size, read-only root, extra mounts replace defaults', () => {
   const s = buildSpec(
     input({

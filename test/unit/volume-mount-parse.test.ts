@@ -67,6 +67,8 @@ test('--mount: each type, and the fields that do not belong', () => {
   assert.throws(() => parseApiMount({ Type: 'nfs', Target: '/d' }), /invalid mount config for type "nfs": mount type unknown$/);
   assert.throws(() => parseApiMount({ Type: 'bind', Source: '/s', Target: '/d', BindOptions: { Propagation: 'weird' } }), /invalid propagation mode: weird/);
   assert.throws(() => parseApiMount({ Type: 'volume', Target: '/d', VolumeOptions: { Subpath: 'x' } }), /must not set Subpath when using anonymous volumes/);
+  assert.throws(() => parseApiMount({ Type: 'volume', Target: '/d', ReadOnly: true }), /^BerthError: invalid mount config for type "volume": must not set ReadOnly mode when using anonymous volumes$/);
+  assert.equal(parseApiMount({ Type: 'volume', Source: 'named', Target: '/d', ReadOnly: true }).rw, false);
 });
 
 test('--volumes-from: container[:ro|rw]', () => {

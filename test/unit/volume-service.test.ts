@@ -102,7 +102,9 @@ test('volume service: create, get, list, in-use refusal, remove, prune', async (
   assert.deepEqual(anon.Labels, { [ANONYMOUS_LABEL]: '' });
   assert.throws(() => svc.get('nosuch'), /get nosuch: no such volume/);
   await assert.rejects(svc.create('x', { driver: 'nfs-plugin' }), /plugin "nfs-plugin" not found/);
-  await assert.rejects(svc.create('bad/name'), /includes invalid characters/);
+  await assert.rejects(svc.create('bad/name'), (err: Error & { kind?: string }) => err.kind === 'InvalidParameter' && /^create bad\/name: "bad\/name" includes invalid characters/.test(err.message));
+  await assert.rejects(svc.create('a'), /^BerthError: create a: volume name is too short/);
+  await assert.rejects(svc.create('okname', { options: { bogus: '1' } }), /^BerthError: create okname: invalid option: "bogus"$/);
 
   assert.deepEqual(svc.list({ dangling: ['true'] }).map((v) => v.Name), ['data1']);
   assert.throws(() => svc.list({ bogus: ['1'] }), /invalid filter 'bogus'/);

@@ -1,8 +1,9 @@
 import type { Route, ApiContext } from '../router.js';
-import { assertLogsReadable } from '../../container/log-config.js';
+import { assertLogsReadable, logDetailsPrefix } from '../../container/log-config.js';
 import { Reply, Handled, boolParam, intParam, filtersParam } from '../router.js';
 import { frame, startStream, STDERR, STDOUT } from '../streams.js';
 import type { ContainerService } from '../../container/container-service.js';
+import type { EventBus } from '../../daemon/events.js';
 import type { CreateBody } from '../../container/create-config.js';
 import type { ResourceConfig } from '../../runtime/resources.js';
 import { listContainers, summarize } from '../../container/container-view.js';
@@ -11,7 +12,7 @@ import type { WaitCondition } from '../../container/waiters.js';
 import type { LayerStore } from '../../storage/types.js';
 import type { ContainerRecord } from '../../container/types.js';
 import { readLog } from '../../runtime/log-reader.js';
-import { invalid, errorMessage } from '../../util/errors.js';
+import { BerthError, invalid, errorMessage } from '../../util/errors.js';
 import { parseFilterTimestamp } from '../../image/time.js';
 
 export interface ContainerRouteDeps {
@@ -22,6 +23,7 @@ export interface ContainerRouteDeps {
   imageId(nameOrId: string): string | null;
   imageSize(imageId: string): Promise<number>;
   execIds?(containerId: string): string[]; // its execs not yet exited, for inspect
+  events?: EventBus; // for the prune event moby logs
 }
 
 // One router per resource (moby's api/server/router/container): decode, call, encode.
@@ -63,7 +65,12 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
       method: 'POST',
       path: '/containers/{id}/kill',
       handler: async (c) => {
-        await svc.kill(c.params.id!, c.query.get('signal') ?? undefined);
+        try {
+          await svc.kill(c.params.id!, c.query.get('signal') ?? undefined);
+        } catch (err) {
+          // moby's kill route prefixes every failure with the name asked for.
+          throw err instanceof BerthError ? new BerthError(err.kind, `Cannot kill container: ${c.params.id!}: ${err.message}`) : err;
+        }
         return new Reply(204);
       },
     },
@@ -115,7 +122,7 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
       path: '/containers/{id}/update',
       handler: async (c) => svc.update(c.params.id!, await c.json<ResourceConfig & { RestartPolicy?: { Name?: string; MaximumRetryCount?: number } }>()),
     },
-    { method: 'POST', path: '/containers/prune', handler: (c) => prune(svc, c) },
+    { method: 'POST', path: '/containers/prune', handler: (c) => prune(d, c) },
   ];
 }
 
@@ -204,6 +211,7 @@ async function logs(svc: ContainerService, c: ApiContext): Promise<unknown> {
   const tail = !tailRaw || tailRaw === 'all' ? undefined : Math.max(0, Number(tailRaw));
   const follow = boolParam(q, 'follow');
   const timestamps = boolParam(q, 'timestamps');
+  const details = boolParam(q, 'details') ? Buffer.from(logDetailsPrefix(rec.HostConfig.LogConfig, rec.Config.Labels, rec.Config.Env)) : null;
   const tty = rec.Config.Tty;
   const res = startStream(c.res!, tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
   const ac = new AbortController();
@@ -220,7 +228,8 @@ async function logs(svc: ContainerService, c: ApiContext): Promise<unknown> {
       signal: ac.signal,
     })) {
       if (entry.stream === 'stdout' ? !stdout : !stderr) continue;
-      const data = timestamps ? Buffer.concat([Buffer.from(entry.timeNano + ' '), entry.data]) : entry.data;
+      const line = details ? Buffer.concat([details, entry.data]) : entry.data;
+      const data = timestamps ? Buffer.concat([Buffer.from(entry.timeNano + ' '), line]) : line;
       const ok = res.write(tty ? data : frame(entry.stream === 'stdout' ? STDOUT : STDERR, data));
       if (!ok) await new Promise((r) => res.once('drain', r));
       if (res.destroyed) break;
@@ -235,22 +244,28 @@ async function logs(svc: ContainerService, c: ApiContext): Promise<unknown> {
   return Handled;
 }
 
-async function prune(svc: ContainerService, c: ApiContext): Promise<unknown> {
+async function prune(d: ContainerRouteDeps, c: ApiContext): Promise<unknown> {
+  const svc = d.containers;
   const filters = filtersParam(c.query);
   // moby's containerPruneFilters.
   for (const key of Object.keys(filters)) if (!['label', 'label!', 'until'].includes(key)) throw invalid(`invalid filter '${key}'`);
   // A duration ("1h"), a unix time or a date, as moby's getUntilFromPruneFilters.
   const until = filters.until?.[0] ? Number(parseFilterTimestamp(filters.until[0]) / 1_000_000n) : Infinity;
   const deleted: string[] = [];
+  let reclaimed = 0;
   for (const r of svc.store.all()) {
     if (r.State.Running || r.State.Status === 'paused') continue;
     if (Date.parse(r.Created) >= until) continue;
     if (filters.label && !filters.label.every((l) => labelHas(r.Config.Labels, l))) continue;
     if (filters['label!']?.some((l) => labelHas(r.Config.Labels, l))) continue;
+    // What its writable layer held, measured before it goes (moby's GetContainerLayerSize).
+    const size = await d.layers.rwSize(r.Id).catch(() => 0);
     await svc.remove(r.Id, { force: false, volumes: false });
     deleted.push(r.Id);
+    reclaimed += size;
   }
-  return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 };
+  d.events?.emit('container', 'prune', '', { reclaimed: String(reclaimed) });
+  return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
 }
 
 function labelHas(labels: Record<string, string> | undefined, f: string): boolean {

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Route, ApiContext, Handler } from '../router.js';
 import { Handled, Reply, boolParam, filtersParam } from '../router.js';
 import { JsonMessageStream, startStream } from '../streams.js';
-import { errorMessage, notFound } from '../../util/errors.js';
+import { notFound } from '../../util/errors.js';
 
 // What the image routes need from the image service (moby's image router backend).
 export interface ImageBackend {
@@ -56,20 +56,17 @@ async function create(svc: ImageBackend, c: ApiContext, pull?: Handler): Promise
     );
   }
   if (fromSrc !== '-') throw notFound(`importing from a URL is not supported: ${fromSrc}`);
+  // An import from stdin streams nothing until it ends, so a failure (a bad --change, a bad
+  // tar) is a plain HTTP error, as moby answers while its output is still unflushed.
+  const id = await svc.importImage(c.req, {
+    repo: q.get('repo') || undefined,
+    tag: q.get('tag') || undefined,
+    changes: q.getAll('changes'),
+    message: q.get('message') || undefined,
+    source: fromSrc,
+  });
   const res = startStream(c.res!, 'application/json');
-  const out = new JsonMessageStream(res);
-  try {
-    const id = await svc.importImage(c.req, {
-      repo: q.get('repo') || undefined,
-      tag: q.get('tag') || undefined,
-      changes: q.getAll('changes'),
-      message: q.get('message') || undefined,
-      source: fromSrc,
-    });
-    out.status(id);
-  } catch (err) {
-    out.error(errorMessage(err));
-  }
+  new JsonMessageStream(res).status(id);
   res.end();
   return Handled;
 }

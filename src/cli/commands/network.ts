@@ -184,8 +184,14 @@ export function networkRow(n: NetworkJson, trunc: boolean): Record<string, strin
     IPv6: String(n.EnableIPv6 ?? false),
     Internal: String(n.Internal ?? false),
     Labels: n.Labels ? Object.entries(n.Labels).map(([k, v]) => `${k}=${v}`).join(',') : '',
-    CreatedAt: Number.isNaN(created) ? '' : goTimeString(created / 1000),
+    CreatedAt: Number.isNaN(created) ? '' : withFraction(goTimeString(Math.floor(created / 1000)), n.Created ?? ''),
   };
+}
+
+// Go's Time.String keeps the sub-second digits the daemon sent, trailing zeros trimmed.
+function withFraction(goTime: string, rfc3339: string): string {
+  const frac = (/T[\d:]+\.(\d+)/.exec(rfc3339)?.[1] ?? '').replace(/0+$/, '');
+  return frac ? goTime.replace(/^(\S+ \S+)/, `$1.${frac}`) : goTime;
 }
 
 export function networkListFormat(source: string, quiet: boolean): string {

@@ -4,7 +4,7 @@ import { noArgs, type CliContext, type CommandSpec } from '../command.js';
 import type { ParsedFlags } from '../flags.js';
 import { renderList } from '../formatter.js';
 import { confirm } from '../prompt.js';
-import { humanSize } from '../../util/units.js';
+import { humanDuration, humanSize, humanSizeWithPrecision } from '../../util/units.js';
 import { addFilter, formatFlag, type FilterMap } from '../opts/filters.js';
 import { CONTAINER_HEADERS, containerRow } from '../container-rows.js';
 import { IMAGE_HEADERS, imageRows } from '../image-rows.js';
@@ -19,9 +19,29 @@ interface VolumeUsage {
 }
 
 interface BuildCacheRecord {
+  ID?: string;
+  Type?: string;
   InUse: boolean;
   Shared: boolean;
   Size: number;
+  CreatedAt?: string;
+  LastUsedAt?: string | null;
+  UsageCount?: number;
+}
+
+// docker's buildCacheContext fields, for the verbose df table.
+function buildCacheRow(b: BuildCacheRecord, now: number): Record<string, string> {
+  const since = (t: string): string => `${humanDuration(now - Date.parse(t))} ago`;
+  const id = (b.ID ?? '').replace(/^sha256:/, '').slice(0, 12);
+  return {
+    ID: b.InUse ? `${id}*` : id,
+    CacheType: b.Type ?? '',
+    Size: humanSizeWithPrecision(b.Size, 3),
+    CreatedSince: b.CreatedAt ? since(b.CreatedAt) : '',
+    LastUsedSince: b.LastUsedAt ? since(b.LastUsedAt) : '',
+    UsageCount: String(b.UsageCount ?? 0),
+    Shared: String(b.Shared),
+  };
 }
 
 interface DiskUsage {
@@ -121,7 +141,8 @@ export const dfCommand: CommandSpec = {
       renderList({
         format: 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}',
         header: IMAGE_HEADERS,
-        rows: imageRows(du.Images ?? [], { trunc: true, digest: false, needDigest: false }, now),
+        // docker shows each image once, by its first tag (or <none>), never by digest.
+        rows: imageRows((du.Images ?? []).map((i) => ({ ...i, RepoTags: (i.RepoTags ?? []).slice(0, 1), RepoDigests: [] })), { trunc: true, digest: false, needDigest: false }, now),
       }),
     );
     ctx.out('\nContainers space usage:\n\n');
@@ -145,6 +166,14 @@ export const dfCommand: CommandSpec = {
       }),
     );
     ctx.out('\nBuild cache usage: ' + humanSize((du.BuildCache ?? []).reduce((n, b) => n + (b.Shared ? 0 : b.Size), 0)) + '\n\n');
+    // docker prints this table's header even when there is no build cache.
+    ctx.out(
+      renderList({
+        format: 'table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}',
+        header: { ID: 'CACHE ID', CacheType: 'CACHE TYPE', Size: 'SIZE', CreatedSince: 'CREATED', LastUsedSince: 'LAST USED', UsageCount: 'USAGE', Shared: 'SHARED' },
+        rows: (du.BuildCache ?? []).map((b) => buildCacheRow(b, now)),
+      }),
+    );
   },
 };
 

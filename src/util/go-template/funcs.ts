@@ -11,6 +11,7 @@ import {
   bytesToString,
   compareStrings,
   elementOf,
+  goStructType,
   isFloat,
   isInt,
   isMap,
@@ -297,7 +298,12 @@ export function goJson(v: unknown): string {
   }
   if (Array.isArray(v)) return '[' + v.map(goJson).join(',') + ']';
   const m = v as Record<string, unknown>;
-  return '{' + Object.keys(m).map((k) => goJson(k) + ':' + goJson(m[k])).join(',') + '}';
+  const row = goStructType(m) !== undefined;
+  // A list row is a docker formatter context, whose MarshalJSON is json.Marshal of a map of
+  // its fields: keys sorted, HTML escaped ("\u003cnone\u003e"; only strings hold <, >, &).
+  const keys = row ? Object.keys(m).filter((k) => !k.startsWith('__')).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : Object.keys(m);
+  const text = '{' + keys.map((k) => goJson(k) + ':' + goJson(m[k])).join(',') + '}';
+  return row ? text.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) : text;
 }
 
 function split(s: string, sep: string): Value {

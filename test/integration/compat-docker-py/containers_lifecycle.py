@@ -73,6 +73,8 @@ ct.rename(n2)
 undo.add(remove_container, c, n2)
 ct.reload()
 eq(ct.name, n2, 'renamed')
+# The name as inspect shows it, with its slash: Docker's router cleans /containers//name/json.
+eq(c.containers.get(ct.attrs['Name']).id, ct.id, 'get by /name')
 raises(docker.errors.NotFound, c.containers.get, n)
 other = c.containers.create(IMAGE, ['true'], name=n)
 e = raises(docker.errors.APIError, ct.rename, n)

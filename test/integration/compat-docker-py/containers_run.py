@@ -2,7 +2,7 @@
 import datetime
 
 import docker
-from common import IMAGE, REFERENCE, Cleanup, check, client, done, eq, name, raises, remove_container
+from common import IMAGE, SOCK, Cleanup, check, client, done, eq, name, raises, remove_container
 
 c = client()
 undo = Cleanup()
@@ -108,10 +108,26 @@ eq(out, b'got:hello\n', 'attach stdout frames')
 eq(errb, b'e\n', 'attach stderr frames')
 eq(at.wait(), {'StatusCode': 0, 'Error': None}, 'wait after attach')
 
-# attach (the model's): logs=True replays the output of an exited container. Docker 20.10
-# sometimes answers before its log copier has written the output, and replays nothing.
-if not REFERENCE:
-    eq(at.attach(stdout=True, stderr=False, logs=True, stream=False), b'got:hello\n', 'attach logs=True')
+# attach (the model's): logs=True replays the output of an exited container. docker-py
+# reads the body from the raw socket under http.client's buffered reader, so bytes that
+# arrive together with the headers are lost: nothing replayed is the client's race (on
+# Docker too), a part of it never is.
+got = at.attach(stdout=True, stderr=False, logs=True, stream=False)
+check(got in (b'', b'got:hello\n'), 'attach logs=True', got)
+# The same request on a plain socket, which keeps every byte: the replay itself, framed.
+import socket  # noqa: E402
+raw = socket.socket(socket.AF_UNIX)
+raw.connect(SOCK)
+raw.sendall(f'POST /containers/{at.id}/attach?logs=1&stdout=1&stderr=0&stream=0 HTTP/1.1\r\nHost: docker\r\n'
+            'Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n'.encode())
+reply = b''
+while True:
+    data = raw.recv(4096)
+    if not data:
+        break
+    reply += data
+raw.close()
+eq(reply.split(b'\r\n\r\n', 1)[1], b'\x01\x00\x00\x00\x00\x00\x00\x0agot:hello\n', 'attach logs=1 replay on the wire')
 
 # attach as a stream, demultiplexed, with the output so far replayed first.
 n6 = name('demux')

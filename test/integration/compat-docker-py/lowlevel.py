@@ -227,6 +227,14 @@ e = raises(docker.errors.APIError, a.create_container, IMAGE, ['true'], name=nam
            host_config=hc(port_bindings={80: ('127.0.0.1', 'notaport')}))
 undo.add(remove_container, a, name('badport'))
 eq(e.status_code, 400, 'bad host port')
+# An unknown capability is refused at create, so `containers.run` leaves nothing behind.
+for field in ('cap_add', 'cap_drop'):
+    e = raises(docker.errors.APIError, a.create_container, IMAGE, ['true'], name=name('badcap'),
+               host_config=hc(**{field: ['NOPE']}))
+    undo.add(remove_container, a, name('badcap'))
+    eq((e.status_code, e.explanation), (400, f'invalid {"CapAdd" if field == "cap_add" else "CapDrop"}: unknown capability: "CAP_NOPE"'),
+       f'unknown capability in {field}')
+    raises(docker.errors.NotFound, a.inspect_container, name('badcap'))
 res = a._post(a._url('/containers/create'), data='{not json', headers={'Content-Type': 'application/json'})
 # Docker 20.10 answered 500, later ones 400.
 check(res.status_code in (400, 500), 'malformed JSON', res.status_code)

@@ -13,8 +13,10 @@ base = SUBNET.split('/')[0].rsplit('.', 1)
 GATEWAY = f'{base[0]}.{int(base[1]) + 1}'
 FIXED = f'{base[0]}.{int(base[1]) + 5}'
 RANGE = f'{base[0]}.{int(base[1]) + 8}/29'
+AUX = f'{base[0]}.{int(base[1]) + 8}'  # the first address of the range: never handed out
 
-ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=SUBNET, gateway=GATEWAY, iprange=RANGE)])
+ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=SUBNET, gateway=GATEWAY, iprange=RANGE,
+                                                                   aux_addresses={'dpyaux': AUX})])
 nn = name('net')
 net = c.networks.create(nn, driver='bridge', ipam=ipam, labels={'dpy.net': 'a'}, internal=True,
                         options={'com.docker.network.bridge.enable_icc': 'true'})
@@ -27,7 +29,8 @@ has_keys(a, ['Name', 'Id', 'Created', 'Scope', 'Driver', 'EnableIPv6', 'IPAM', '
 eq((a['Driver'], a['Scope'], a['Internal']), ('bridge', 'local', True), 'driver, scope, internal')
 eq(a['Labels'], {'dpy.net': 'a'}, 'labels')
 eq(a['IPAM']['Driver'], 'default', 'IPAM driver')
-eq(a['IPAM']['Config'], [{'Subnet': SUBNET, 'Gateway': GATEWAY, 'IPRange': RANGE}], 'IPAM config')
+eq(a['IPAM']['Config'], [{'Subnet': SUBNET, 'Gateway': GATEWAY, 'IPRange': RANGE, 'AuxiliaryAddresses': {'dpyaux': AUX}}],
+   'IPAM config')
 eq(a['Options'], {'com.docker.network.bridge.enable_icc': 'true'}, 'options')
 e = raises(docker.errors.APIError, c.networks.create, nn, check_duplicate=True)
 eq(e.status_code, 409, 'duplicate network name')
@@ -80,6 +83,9 @@ eq(net.attrs['Containers'][ct.id]['IPv4Address'], FIXED + '/28', 'network contai
 cn2 = name('netc2')
 ct2 = c.containers.run(IMAGE, ['sleep', '300'], name=cn2, detach=True, network=nn)
 undo.add(remove_container, c, cn2)
+ct2.reload()
+ip2 = ct2.attrs['NetworkSettings']['Networks'][nn]['IPAddress']
+check(ip2 != AUX and ip2.startswith(base[0] + '.'), 'a dynamic address skips the auxiliary one', ip2)
 ping = ct2.exec_run(['ping', '-c', '1', '-W', '5', 'dpyalias'])
 eq(ping.exit_code, 0, 'ping by alias')
 check(FIXED in ping.output.decode(), 'alias resolves to the fixed address', ping.output)
