@@ -203,6 +203,9 @@ test('StdinOnce without a TTY: the client\'s end of input closes the container\'
   a.socket.end('line\n');
   await a.until((x) => x.ended, 'the end of the container');
   assert.equal(a.joined(1), 'line\neof\n');
+  // The stream ends with the container's output, which can be a moment before its exit is
+  // recorded: a client waits for that, as `docker run -i` does.
+  assert.equal((await json<{ StatusCode: number }>('POST', `/v1.44/containers/${id}/wait`)).StatusCode, 0);
   assert.deepEqual(await state(id).then((s) => [s.Status, s.ExitCode]), ['exited', 0]);
 });
 
