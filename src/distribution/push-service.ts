@@ -320,10 +320,16 @@ class Pusher {
       }
       return `sha256:${hash.digest('hex')}`;
     })();
-    checked.catch(() => {});
+    // A blob that stops uncompressing is not read further: nothing drains toCheck any more.
+    let bad = false;
+    const settled = checked.then(
+      () => {},
+      () => void (bad = true),
+    );
     async function* pieces(): AsyncGenerator<Buffer[]> {
       for await (const c of file) {
-        if (!toCheck.write(c)) await once(toCheck, 'drain');
+        if (!toCheck.write(c)) await Promise.race([once(toCheck, 'drain'), settled]);
+        if (bad) throw tarMismatch(diffId);
         yield [c as Buffer];
       }
       toCheck.end();

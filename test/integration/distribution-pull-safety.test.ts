@@ -271,6 +271,16 @@ test('a pulled layer keeps the registry blob as its tar: no second copy; save gi
   assert.notEqual(damaged.code, 0);
   assert.match(damaged.stderr, /cannot push layer sha256:[0-9a-f]{64}: /);
   assert.equal((await fetch(`http://${third.host}/v2/damaged/big/tags/list`)).status, 404, 'no manifest was put');
+  // Damage at its start: uncompressing fails at once, while the upload still reads on.
+  bytes[bytes.length >> 1] ^= 0xff;
+  bytes[12] ^= 0xff;
+  await writeFile(top, bytes);
+  await ok(d4, ['tag', repo, `${third.host}/damaged/early`]);
+  const early = await d4.run(['push', `${third.host}/damaged/early`]);
+  assert.notEqual(early.code, 0);
+  assert.match(early.stderr, /cannot push layer sha256:[0-9a-f]{64}: /);
+  assert.equal((await fetch(`http://${third.host}/v2/damaged/early/tags/list`)).status, 404, 'no manifest was put');
+  await ok(d4, ['rmi', `${third.host}/damaged/early`]);
   await ok(d4, ['rmi', copy, `${third.host}/damaged/big`]);
 
   await ok(d4, ['rmi', repo]);
